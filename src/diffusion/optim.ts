@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Adam (Kingma & Ba 2015) with bias correction, global-norm gradient clipping and an EMA of the
+ * weights. Written out (rather than tf.train.adam) so its moments can be checkpointed and resumed
+ * exactly, and reused for LoRA training.
+ */
+export interface AdamOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Clip the global gradient norm to this value (0 = off). */
+  clipNorm?: number;
+}
+
+export interface AdamState {
+  step: number;
+  m: Map<string, tf.Tensor>;
+  v: Map<string, tf.Tensor>;
+}
+
+export function createAdamState(vars: Map<string, tf.Variable>): AdamState {
+  const m = new Map<string, tf.Tensor>();
+  const v = new Map<string, tf.Tensor>();
+  for (const [name, x] of vars) {
+    m.set(name, tf.keep(tf.zerosLike(x)));
+    v.set(name, tf.keep(tf.zerosLike(x)));
+  }
+  return { step: 0, m, v };
+}
+
+/** Global L2 norm of a set of gradients (one GPU/WASM sync). */
+export function globalNorm(grads: Map<string, tf.Tensor> | tf.NamedTensorMap): number {
+  const list = grads instanceof Map ? [...grads.values()] : Object.values(grads);
+  return tf.tidy(() => Math.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
+}
+
+/**
+ * One Adam update of `vars` with `grads` (keyed alike). Returns the pre-clip gradient norm.
+ * lr may change per step (schedules).
+ */
+export function adamStep(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamState, opts: AdamOptions): number {
+  const b1 = opts.beta1 ?? 0.9;
+  const b2 = opts.beta2 ?? 0.99;
+  const eps = opts.eps ?? 1e-8;
+  const norm = globalNorm(grads);
+  const clip = opts.clipNorm && norm > opts.clipNorm ? opts.clipNorm / norm : 1;
+  state.step += 1;
+  const c1 = 1 - Math.pow(b1, state.step);
+  const c2 = 1 - Math.pow(b2, state.step);
+  for (const [name, x] of vars) {
+    const g = grads.get(name);
+    if (!g) continue;
+    const [m, v] = tf.tidy(() => {
+      const gc = clip !== 1 ? tf.mul(g, clip) : g;
+      const m1 = tf.add(tf.mul(state.m.get(name)!, b1), tf.mul(gc, 1 - b1));
+      const v1 = tf.add(tf.mul(state.v.get(name)!, b2), tf.mul(tf.square(gc), 1 - b2));
+      x.assign(tf.sub(x, tf.mul(tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), eps)), opts.lr)));
+      return [m1, v1];
+    });
+    state.m.get(name)!.dispose();
+    state.v.get(name)!.dispose();
+    state.m.set(name, m);
+    state.v.set(name, v);
+  }
+  return norm;
+}
+
+/** ema ← d·ema + (1 − d)·x for every tensor. */
+export function emaUpdate(ema: Map<string, tf.Variable>, vars: Map<string, tf.Variable>, decay: number): void {
+  for (const [name, e] of ema) {
+    tf.tidy(() => e.assign(tf.add(tf.mul(e, decay), tf.mul(vars.get(name)!, 1 - decay))));
+  }
+}
+
+/** Linear warm-up then cosine decay to `floor`·lr at `totalSteps`. */
+export function warmupCosine(step: number, lr: number, warmup: number, totalSteps: number, floor = 0.1): number {
+  if (step < warmup) return (lr * (step + 1)) / warmup;
+  const progress = Math.min(1, (step - warmup) / Math.max(1, totalSteps - warmup));
+  return lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}

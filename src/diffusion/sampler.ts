@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../model/config';
+import { forward, type ForwardOptions } from '../model/dit';
+import type { Params } from '../model/params';
+import { tokenizeBatch } from '../model/tokenizer';
+import { frameTimes } from './flow';
+import { gaussianNoise } from './noise';
+
+export interface SampleOptions extends ForwardOptions {
+  prompts: string[];
+  seeds: number[];
+  /** Euler steps from t = 1 to t = 0. */
+  steps?: number;
+  /** Classifier-free guidance scale; 1 disables guidance (one forward per step instead of two). */
+  guidance?: number;
+  /** First frame per sample (HuViDPO mode): [H, W, 3] in [-1, 1], or null. */
+  firstFrames?: (Float32Array | null)[];
+  /** Called after each step. Return `false` to stop early (cancel). */
+  onStep?: (done: number, total: number) => boolean | void;
+}
+
+export const DEFAULT_SAMPLE_STEPS = 24;
+export const DEFAULT_GUIDANCE = 2;
+
+/** Initial noise for a batch of seeds: [B, F, H, W, 3], identical on every backend. */
+export function seedNoise(seeds: number[], config: ModelConfig): Float32Array {
+  const per = config.frames * config.height * config.width * 3;
+  const out = new Float32Array(seeds.length * per);
+  seeds.forEach((s, i) => out.set(gaussianNoise(s, per), i * per));
+  return out;
+}
+
+/**
+ * Euler sampler for the rectified-flow ODE dx/dt = v(x, t) from t = 1 (noise) to t = 0, with
+ * classifier-free guidance v = v_u + g·(v_c − v_u) (Ho & Salimans 2022), the unconditional
+ * input being the empty prompt. Returns videos [B, F, H, W, 3] in [-1, 1] as a Float32Array.
+ */
+export async function sampleVideos(params: Params, config: ModelConfig, opts: SampleOptions): Promise<Float32Array> {
+  const b = opts.prompts.length;
+  if (opts.seeds.length !== b) throw new Error(`sampleVideos: ${b} prompts but ${opts.seeds.length} seeds`);
+  const steps = opts.steps ?? DEFAULT_SAMPLE_STEPS;
+  const guidance = opts.guidance ?? DEFAULT_GUIDANCE;
+  const { frames: f, height: h, width: w } = config;
+  const frameSize = h * w * 3;
+  const firstFrame = (opts.firstFrames ?? []).map((x) => x != null);
+  while (firstFrame.length < b) firstFrame.push(false);
+  const useCfg = guidance !== 1;
+
+  // 1. Tokens: conditional rows, then (with CFG) the same number of unconditional rows.
+  const idsData = tokenizeBatch(useCfg ? [...opts.prompts, ...opts.prompts.map(() => '')] : opts.prompts, config);
+  const ids = tf.tensor2d(idsData, [useCfg ? 2 * b : b, config.maxTextLength], 'int32');
+
+  // 2. Start from seeded noise; pin the given first frames.
+  const xData = seedNoise(opts.seeds, config);
+  const pinFirstFrames = (data: Float32Array) => {
+    opts.firstFrames?.forEach((frame, i) => {
+      if (frame) data.set(frame.subarray(0, frameSize), i * f * frameSize);
+    });
+  };
+  pinFirstFrames(xData);
+  let x = tf.tensor5d(xData, [b, f, h, w, 3]);
+
+  try {
+    for (let i = 0; i < steps; i++) {
+      const tNow = 1 - i / steps;
+      const tNext = 1 - (i + 1) / steps;
+      const next = tf.tidy(() => {
+        const tBatch = new Float32Array(b).fill(tNow);
+        let v: tf.Tensor5D;
+        if (useCfg) {
+          const t2 = frameTimes([...tBatch, ...tBatch], f, [...firstFrame, ...firstFrame]);
+          const out = forward(params, config, tf.concat([x, x], 0) as tf.Tensor5D, t2, ids, opts);
+          const [vc, vu] = tf.split(out, 2, 0) as [tf.Tensor5D, tf.Tensor5D];
+          v = tf.add(vu, tf.mul(tf.sub(vc, vu), guidance)) as tf.Tensor5D;
+        } else {
+          v = forward(params, config, x, frameTimes(tBatch, f, firstFrame), ids, opts);
+        }
+        // Euler step: x_{t'} = x_t + (t' − t)·v. Pinned first frames have t = 0 and stay put below.
+        return tf.add(x, tf.mul(v, tNext - tNow)) as tf.Tensor5D;
+      });
+      x.dispose();
+      x = next;
+      if (opts.firstFrames?.some((fr) => fr)) {
+        const data = (await x.data()) as Float32Array;
+        pinFirstFrames(data);
+        x.dispose();
+        x = tf.tensor5d(data, [b, f, h, w, 3]);
+      }
+      if (opts.onStep?.(i + 1, steps) === false) throw new SamplingCancelled();
+      // Yield to the event loop so progress events and cancel messages get through.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    const out = (await x.data()) as Float32Array;
+    return Float32Array.from(out, (v) => Math.max(-1, Math.min(1, v)));
+  } finally {
+    x.dispose();
+    ids.dispose();
+  }
+}
+
+export class SamplingCancelled extends Error {
+  constructor() {
+    super('Sampling cancelled');
+  }
+}

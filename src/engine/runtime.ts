@@ -1,0 +1,119 @@
+/**
+ * What the engine worker runs: backend choice, model loading, sampling. It owns tfjs; the page
+ * never imports this file (DESIGN §1). Node scripts use the same model code through
+ * scripts/lib/tf-node.ts instead.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { SafetensorsError } from '../io/safetensors';
+import { CheckpointError, checkpointFromBytes } from '../model/checkpoint';
+import type { ModelConfig } from '../model/config';
+import type { Params } from '../model/params';
+import { sampleVideos } from '../diffusion/sampler';
+import { PromptError } from '../world/prompt';
+import { videoToUint8 } from '../world/video';
+import type { BackendName, ErrorKind } from './protocol';
+
+export type { BackendName };
+
+export interface LoadedModel {
+  name: string;
+  config: ModelConfig;
+  params: Params;
+}
+
+/** Thrown when no usable backend could be initialised; the message says what to do. */
+export class BackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
+type GpuAdapterInfo = { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+
+async function describeWebGpuAdapter(): Promise<{ available: boolean; fallback: boolean; label: string }> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return { available: false, fallback: false, label: 'no WebGPU' };
+  const adapter = (await gpu.requestAdapter()) as { info?: GpuAdapterInfo; isFallbackAdapter?: boolean } | null;
+  if (!adapter) return { available: false, fallback: false, label: 'no WebGPU adapter' };
+  const info = adapter.info ?? {};
+  const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+  const label = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  return { available: true, fallback, label: fallback ? `${label} (fallback)` : label };
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'wasm') {
+    setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmPlainUrl,
+      'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
+    });
+  }
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * WebGPU on a hardware adapter; on a fallback adapter (SwiftShader) or none, WASM, which is much
+ * faster on CPUs; `preferred` (from `?backend=`) forces one.
+ */
+export async function initBackend(preferred: BackendName | undefined): Promise<{ backend: BackendName; adapter: string }> {
+  const gpu = await describeWebGpuAdapter().catch(() => ({ available: false, fallback: false, label: 'WebGPU error' }));
+  const order: BackendName[] = preferred ? [preferred] : gpu.available && !gpu.fallback ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+  for (const name of order) {
+    if (await activate(name)) {
+      return { backend: name, adapter: name === 'webgpu' ? gpu.label : `cpu (${name}${gpu.available ? `; WebGPU adapter: ${gpu.label}` : ''})` };
+    }
+  }
+  throw new BackendError(`Could not start the ${order.join(' or ')} backend${preferred ? ` requested by ?backend=${preferred}` : ''}. Try another: ?backend=wasm works in every current browser.`);
+}
+
+export async function loadModelFromBytes(bytes: Uint8Array, fileName: string): Promise<LoadedModel> {
+  const { config, params } = checkpointFromBytes(bytes, fileName);
+  return { name: config.name, config, params };
+}
+
+export async function loadModelFromUrl(url: string, fileName: string): Promise<LoadedModel> {
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new CheckpointError(fileName, `could not be downloaded from ${url} (HTTP ${response.status}). Check that public/models holds it and the server is running.`);
+  }
+  return loadModelFromBytes(new Uint8Array(await response.arrayBuffer()), fileName);
+}
+
+/** Sample one video; returns uint8 [F, H, W, 3]. */
+export async function generateVideo(
+  model: LoadedModel,
+  prompt: string,
+  seed: number,
+  opts: { steps?: number; guidance?: number; firstFrame?: Float32Array | null; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Uint8Array> {
+  const data = await sampleVideos(model.params, model.config, {
+    prompts: [prompt],
+    seeds: [seed],
+    steps: opts.steps,
+    guidance: opts.guidance,
+    firstFrames: [opts.firstFrame ?? null],
+    onStep: (done, total) => opts.onProgress?.(done, total),
+  });
+  const { frames, height, width } = model.config;
+  return videoToUint8({ frames, height, width, data });
+}
+
+export function errorKind(e: unknown): ErrorKind {
+  if (e instanceof PromptError) return 'prompt';
+  if (e instanceof CheckpointError || e instanceof SafetensorsError) return 'model';
+  if (e instanceof BackendError) return 'backend';
+  return 'internal';
+}

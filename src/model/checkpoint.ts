@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import { parseSafetensors, serializeSafetensors, SafetensorsError, toFloat32, type TensorEntry } from '../io/safetensors';
+import { validateConfig, type ModelConfig } from './config';
+import { parameterSpecs, type Params } from './params';
+
+/**
+ * Checkpoints are safetensors (DESIGN §7): F32 tensors in PyTorch layout (Linear weight
+ * [out, in]) named after the modules, `__metadata__ = {"format": "pt", "config": <json>, ...}`.
+ */
+
+export interface Checkpoint {
+  config: ModelConfig;
+  params: Params;
+  /** All `__metadata__` entries (training step, loss, …), config included. */
+  metadata: Record<string, string>;
+}
+
+export class CheckpointError extends Error {
+  constructor(readonly fileName: string, readonly detail: string) {
+    super(`${fileName}: ${detail}`);
+    this.name = 'CheckpointError';
+  }
+}
+
+/** Serialise parameters (memory layout) to checkpoint bytes (PyTorch layout). */
+export function checkpointToBytes(config: ModelConfig, params: Params, extraMetadata: Record<string, string> = {}): Uint8Array {
+  const tensors: Record<string, TensorEntry> = {};
+  for (const spec of parameterSpecs(config)) {
+    const t = params.get(spec.name);
+    if (!t) throw new Error(`checkpointToBytes: parameter "${spec.name}" is missing`);
+    const torchLayout = spec.transposed ? tf.tidy(() => tf.transpose(t)) : t;
+    tensors[spec.name] = { dtype: 'F32', shape: spec.torchShape, data: Float32Array.from(torchLayout.dataSync() as Float32Array) };
+    if (torchLayout !== t) torchLayout.dispose();
+  }
+  return serializeSafetensors(tensors, { ...extraMetadata, format: 'pt', config: JSON.stringify(config) });
+}
+
+/**
+ * Parse checkpoint bytes. Rejects, naming the file and the first mismatch: a file that is not
+ * safetensors, a missing or invalid config, a missing, unexpected or wrongly shaped tensor.
+ */
+export function checkpointFromBytes(bytes: Uint8Array, fileName: string, opts: { trainable?: boolean } = {}): Checkpoint {
+  const { tensors, metadata } = parseSafetensors(bytes, fileName);
+  if (!metadata.config) {
+    throw new CheckpointError(fileName, 'has no "config" in its __metadata__, so it is not a vpo-studio model checkpoint (a LoRA adapter? load it with Import LoRA instead).');
+  }
+  let config: ModelConfig;
+  try {
+    config = JSON.parse(metadata.config) as ModelConfig;
+  } catch (e) {
+    throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
+  }
+  try {
+    validateConfig(config, fileName);
+  } catch (e) {
+    throw new CheckpointError(fileName, `${(e as Error).message.replace(`${fileName}: `, '')}; re-export the checkpoint.`);
+  }
+  const params = paramsFromTensors(config, tensors, fileName, { trainable: opts.trainable, rejectExtra: true });
+  return { config, params, metadata };
+}
+
+/**
+ * Model parameters (memory layout) from safetensors entries (PyTorch layout), checking names
+ * and shapes against the config. `rejectExtra`: any other tensor is an error (checkpoints);
+ * off for files that carry more than a model (test fixtures).
+ */
+export function paramsFromTensors(config: ModelConfig, tensors: Map<string, TensorEntry>, fileName: string, opts: { trainable?: boolean; rejectExtra?: boolean } = {}): Params {
+  const specs = parameterSpecs(config);
+  for (const spec of specs) {
+    const entry = tensors.get(spec.name);
+    if (!entry) {
+      throw new CheckpointError(fileName, `tensor "${spec.name}" is missing; the file does not match its config "${config.name}" (${specs.length} tensors expected, ${tensors.size} found). Re-export the checkpoint.`);
+    }
+    if (entry.shape.join(',') !== spec.torchShape.join(',')) {
+      throw new CheckpointError(fileName, `tensor "${spec.name}" has shape [${entry.shape.join(', ')}] but config "${config.name}" expects [${spec.torchShape.join(', ')}]. The weights and the config in __metadata__ disagree; re-export the checkpoint.`);
+    }
+  }
+  if (opts.rejectExtra) {
+    const expected = new Set(specs.map((s) => s.name));
+    for (const name of tensors.keys()) {
+      if (!expected.has(name)) {
+        throw new CheckpointError(fileName, `unexpected tensor "${name}" for config "${config.name}"; the file does not match its config. Re-export the checkpoint.`);
+      }
+    }
+  }
+  const params: Params = new Map();
+  for (const spec of specs) {
+    const data = toFloat32(tensors.get(spec.name)!, spec.name, fileName);
+    const t = tf.tidy(() => {
+      const torchLayout = tf.tensor(data, spec.torchShape, 'float32');
+      return spec.transposed ? tf.transpose(torchLayout) : torchLayout;
+    });
+    params.set(spec.name, opts.trainable ? tf.variable(t, true) : t);
+    if (opts.trainable) t.dispose();
+  }
+  return params;
+}
+
+export { SafetensorsError };

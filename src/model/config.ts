@@ -1,0 +1,75 @@
+/**
+ * Model configuration: one plain typed object, defaults in one place, serialised into every
+ * checkpoint's `__metadata__.config` so a file is self-describing (DESIGN §3, §7).
+ */
+
+export type SpatialAttentionMode = 'frame' | 'sparse-causal';
+export type TemporalAttentionMode = 'full' | 'causal';
+
+export interface ModelConfig {
+  /** Config name, e.g. `tiny`, `small`. */
+  name: string;
+  /** Video shape the model generates: frames × height × width × 3. */
+  frames: number;
+  height: number;
+  width: number;
+  /** Square patch side in pixels; tokens per frame = (height/patchSize)·(width/patchSize). */
+  patchSize: number;
+  /** Transformer width. */
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  /** MLP hidden = mlpRatio · hiddenSize. */
+  mlpRatio: number;
+  /** Text encoder (a small CLIP-style transformer over the closed prompt vocabulary). */
+  textHiddenSize: number;
+  textLayers: number;
+  textHeads: number;
+  /** Token sequence length, including the leading `<bos>`; shorter prompts are padded with `<pad>`. */
+  maxTextLength: number;
+  /** Tokenizer vocabulary (special tokens first). Stored with the checkpoint so a file is self-contained. */
+  vocab: string[];
+  /** Spatial self-attention: within each frame, or sparse-causal (frame i sees frames 0 and i−1; HuViDPO / Tune-A-Video). */
+  spatialAttention: SpatialAttentionMode;
+  temporalAttention: TemporalAttentionMode;
+  /** Width of the sinusoidal timestep features fed to the timestep MLP. */
+  timestepFeatures: number;
+}
+
+export const SPECIAL_TOKENS = ['<pad>', '<bos>'] as const;
+export const PAD_ID = 0;
+export const BOS_ID = 1;
+
+export function tokensPerFrame(c: ModelConfig): number {
+  return (c.height / c.patchSize) * (c.width / c.patchSize);
+}
+
+export function headDim(c: ModelConfig): number {
+  return c.hiddenSize / c.numHeads;
+}
+
+export function patchDim(c: ModelConfig): number {
+  return c.patchSize * c.patchSize * 3;
+}
+
+/** Check invariants; throws an Error naming the field and what to do. */
+export function validateConfig(c: ModelConfig, source = 'config'): void {
+  const fail = (msg: string): never => {
+    throw new Error(`${source}: invalid model config — ${msg}`);
+  };
+  const positiveInts: (keyof ModelConfig)[] = [
+    'frames', 'height', 'width', 'patchSize', 'hiddenSize', 'numLayers', 'numHeads', 'mlpRatio',
+    'textHiddenSize', 'textLayers', 'textHeads', 'maxTextLength', 'timestepFeatures',
+  ];
+  for (const key of positiveInts) {
+    const v = c[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(`"${key}" must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if (c.height % c.patchSize !== 0 || c.width % c.patchSize !== 0) fail(`height ${c.height} and width ${c.width} must be multiples of patchSize ${c.patchSize}`);
+  if (c.hiddenSize % c.numHeads !== 0) fail(`hiddenSize ${c.hiddenSize} must be divisible by numHeads ${c.numHeads}`);
+  if (c.textHiddenSize % c.textHeads !== 0) fail(`textHiddenSize ${c.textHiddenSize} must be divisible by textHeads ${c.textHeads}`);
+  if (c.timestepFeatures % 2 !== 0) fail(`timestepFeatures ${c.timestepFeatures} must be even`);
+  if (c.spatialAttention !== 'frame' && c.spatialAttention !== 'sparse-causal') fail(`spatialAttention must be "frame" or "sparse-causal", got ${JSON.stringify(c.spatialAttention)}`);
+  if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
+  if (!Array.isArray(c.vocab) || c.vocab[PAD_ID] !== '<pad>' || c.vocab[BOS_ID] !== '<bos>') fail('vocab must be an array starting with "<pad>", "<bos>"');
+}

@@ -1,0 +1,41 @@
+import { vocabularyWords } from '../world/prompt';
+import { SPECIAL_TOKENS, type ModelConfig, validateConfig } from './config';
+
+/** The tokenizer vocabulary of the current world grammar, special tokens first. */
+export function worldVocab(): string[] {
+  return [...SPECIAL_TOKENS, ...vocabularyWords()];
+}
+
+/**
+ * `tiny`: browser tests on SwiftShader (4 frames 16×16, 64 tokens).
+ * `small`: the shipped default (8 frames 32×32, 8×8 patches → 16 tokens per frame, 128 tokens,
+ * 1.29 M parameters). Sized to pretrain on one CPU core with tfjs-wasm: a batch-16 training step
+ * takes ~1.05 s with `frame` spatial attention (1.5 s sparse-causal; 4×4 patches at width 64
+ * took 3.1 s), and a CFG sampling step ~50 ms. Fewer tokens and more steps beat width here
+ * (the Foundation issue's prototype). Sparse-causal attention stays available per call.
+ */
+export const PRESETS = {
+  tiny: {
+    name: 'tiny', frames: 4, height: 16, width: 16, patchSize: 4,
+    hiddenSize: 32, numLayers: 2, numHeads: 2, mlpRatio: 4,
+    textHiddenSize: 32, textLayers: 1, textHeads: 2, maxTextLength: 16,
+    spatialAttention: 'sparse-causal', temporalAttention: 'full', timestepFeatures: 32,
+  },
+  small: {
+    name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
+    hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
+    textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
+    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64,
+  },
+} as const satisfies Record<string, Omit<ModelConfig, 'vocab'>>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export function presetConfig(name: string): ModelConfig {
+  if (!(name in PRESETS)) {
+    throw new Error(`Unknown model config "${name}". Known configs: ${Object.keys(PRESETS).join(', ')}.`);
+  }
+  const config: ModelConfig = { ...PRESETS[name as PresetName], vocab: worldVocab() };
+  validateConfig(config, `preset "${name}"`);
+  return config;
+}

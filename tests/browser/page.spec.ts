@@ -1,0 +1,57 @@
+// The minimal studio page, driven as a person would: roles and labels, on the `tiny` model.
+import { expect, test, type Page } from '@playwright/test';
+
+async function openReady(page: Page) {
+  await page.goto('/?model=tiny');
+  // Wait until the engine has either loaded the model or failed; a failure shows its alert.
+  const status = page.getByTestId('engine-status');
+  await expect(status).toHaveAttribute('data-status', /^(ready|failed)$/, { timeout: 120_000 });
+  if ((await status.getAttribute('data-status')) === 'failed') {
+    throw new Error(`the engine did not start: ${await page.getByRole('alert').textContent()}`);
+  }
+  await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled();
+  await expect(page.getByTestId('model')).toContainText('tiny');
+}
+
+test('generates a video from a prompt and loops it on the canvas', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openReady(page);
+  const backend = await page.getByTestId('backend').textContent();
+  const adapter = await page.getByTestId('adapter').textContent();
+  test.info().annotations.push({ type: 'engine', description: `${backend} / ${adapter}` });
+
+  await page.getByRole('textbox', { name: 'Prompt' }).fill('a blue square moves up');
+  await page.getByRole('spinbutton', { name: 'Seed' }).fill('3');
+  await page.getByRole('button', { name: 'Generate' }).click();
+
+  const canvas = page.getByLabel('Generated video');
+  await expect(canvas).toHaveAttribute('data-frames-drawn', /^[1-9]\d*$/, { timeout: 150_000 });
+  const progress = page.getByRole('progressbar', { name: 'Generation progress' });
+  const [now, max] = await Promise.all([progress.getAttribute('aria-valuenow'), progress.getAttribute('aria-valuemax')]);
+  expect(Number(now)).toBe(Number(max));
+  await expect(page.getByRole('alert')).toHaveCount(0);
+
+  // The frame on the canvas is a picture, not a flat fill.
+  const distinctColours = await canvas.evaluate((element) => {
+    const c = element as HTMLCanvasElement;
+    const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    return { count: colours.size, width: c.width, height: c.height };
+  });
+  expect(distinctColours.width).toBeGreaterThan(1);
+  expect(distinctColours.count).toBeGreaterThan(1);
+  expect(pageErrors).toEqual([]);
+});
+
+test('an unknown colour in the prompt is an error that names the word', async ({ page }) => {
+  await openReady(page);
+  await page.getByRole('textbox', { name: 'Prompt' }).fill('a magenta circle moves left');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toBeVisible();
+  await expect(alert).toContainText('magenta');
+  // The page is usable again after the error.
+  await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled();
+});

@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { parseSafetensors, SafetensorsError, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
+import { CheckpointError, checkpointFromBytes, checkpointToBytes } from '../../src/model/checkpoint';
+import { initParams, parameterSpecs } from '../../src/model/params';
+import { presetConfig } from '../../src/model/presets';
+
+beforeAll(async () => {
+  await useWasmBackend();
+});
+
+function tinyCheckpoint(): Uint8Array {
+  const config = presetConfig('tiny');
+  const params = initParams(config, 5, false);
+  // Non-trivial values everywhere (zero-initialised tensors would hide layout bugs).
+  for (const [name, t] of params) params.set(name, tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', 9)));
+  return checkpointToBytes(config, params, { step: '12' });
+}
+
+/** Rewrite a checkpoint through `edit(tensors, metadata)`. */
+function edited(bytes: Uint8Array, edit: (t: Map<string, TensorEntry>, m: Record<string, string>) => void): Uint8Array {
+  const { tensors, metadata } = parseSafetensors(bytes, 'x');
+  edit(tensors, metadata);
+  return serializeSafetensors(tensors, metadata);
+}
+
+describe('checkpoint I/O', () => {
+  it('round trip is bit-exact', () => {
+    const bytes = tinyCheckpoint();
+    const { config, params, metadata } = checkpointFromBytes(bytes, 'tiny.safetensors');
+    expect(config.name).toBe('tiny');
+    expect(metadata.format).toBe('pt');
+    expect(metadata.step).toBe('12');
+    const again = checkpointToBytes(config, params, { step: '12' });
+    expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
+  });
+  it('stores Linear weights in PyTorch layout [out, in] with the config in __metadata__', () => {
+    const { tensors, metadata } = parseSafetensors(tinyCheckpoint(), 'tiny.safetensors');
+    const config = JSON.parse(metadata.config);
+    expect(tensors.get('transformer_blocks.0.ff.fc1.weight')!.shape).toEqual([config.mlpRatio * config.hiddenSize, config.hiddenSize]);
+    expect(tensors.get('transformer_blocks.1.attn_temporal.to_out.weight')!.shape).toEqual([config.hiddenSize, config.hiddenSize]);
+    expect(tensors.size).toBe(parameterSpecs(config).length);
+  });
+  it('rejects a tensor whose shape does not match the config, naming the file and the tensor', () => {
+    const bad = edited(tinyCheckpoint(), (t) => {
+      t.set('transformer_blocks.1.attn_cross.to_k.weight', { dtype: 'F32', shape: [3, 3], data: new Float32Array(9) });
+    });
+    expect(() => checkpointFromBytes(bad, 'bad.safetensors')).toThrow(CheckpointError);
+    expect(() => checkpointFromBytes(bad, 'bad.safetensors')).toThrow(/bad\.safetensors: tensor "transformer_blocks\.1\.attn_cross\.to_k\.weight" has shape \[3, 3\]/);
+  });
+  it('rejects a missing tensor and an unexpected one', () => {
+    const missing = edited(tinyCheckpoint(), (t) => t.delete('proj_out.bias'));
+    expect(() => checkpointFromBytes(missing, 'm.safetensors')).toThrow(/m\.safetensors: tensor "proj_out\.bias" is missing/);
+    const extra = edited(tinyCheckpoint(), (t) => t.set('lora.up', { dtype: 'F32', shape: [1], data: new Float32Array(1) }));
+    expect(() => checkpointFromBytes(extra, 'e.safetensors')).toThrow(/unexpected tensor "lora\.up"/);
+  });
+  it('rejects a config that disagrees with the weights (first mismatch named)', () => {
+    const other = edited(tinyCheckpoint(), (_, m) => {
+      m.config = JSON.stringify({ ...JSON.parse(m.config), hiddenSize: 48 });
+    });
+    expect(() => checkpointFromBytes(other, 'c.safetensors')).toThrow(/c\.safetensors: tensor "text_encoder\.\S+|c\.safetensors: tensor "\S+" has shape/);
+  });
+  it('rejects a file without a model config, and an invalid config', () => {
+    const noConfig = edited(tinyCheckpoint(), (_, m) => delete m.config);
+    expect(() => checkpointFromBytes(noConfig, 'n.safetensors')).toThrow(/n\.safetensors: has no "config"/);
+    const broken = edited(tinyCheckpoint(), (_, m) => { m.config = '{"name": "tiny", "frames": -1'; });
+    expect(() => checkpointFromBytes(broken, 'j.safetensors')).toThrow(/j\.safetensors: its __metadata__\.config is not valid JSON/);
+    const invalid = edited(tinyCheckpoint(), (_, m) => { m.config = JSON.stringify({ ...JSON.parse(m.config), patchSize: 5 }); });
+    expect(() => checkpointFromBytes(invalid, 'i.safetensors')).toThrow(/i\.safetensors: .*multiples of patchSize/);
+  });
+  it('rejects corrupt and truncated files with the file name', () => {
+    const bytes = tinyCheckpoint();
+    expect(() => checkpointFromBytes(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(SafetensorsError);
+    expect(() => checkpointFromBytes(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(/cut\.safetensors/);
+    expect(() => checkpointFromBytes(new TextEncoder().encode('<html>404 not found</html>'), 'page.safetensors')).toThrow(/page\.safetensors/);
+  });
+});

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { flowMatchingLoss, frameTimes, interpolate, perSampleMse, supervisedFrames } from '../../src/diffusion/flow';
+import { gaussianNoise } from '../../src/diffusion/noise';
+import { adamStep, createAdamState, warmupCosine } from '../../src/diffusion/optim';
+import { sampleVideos } from '../../src/diffusion/sampler';
+import { initParams } from '../../src/model/params';
+import { presetConfig } from '../../src/model/presets';
+import { tokenizeBatch } from '../../src/model/tokenizer';
+import { render } from '../../src/world/render';
+
+beforeAll(async () => {
+  await useWasmBackend();
+});
+
+describe('rectified flow', () => {
+  it('x_t interpolates clean video and noise per frame', () => {
+    const x0 = tf.ones([1, 2, 1, 1, 3]) as tf.Tensor5D;
+    const eps = tf.fill([1, 2, 1, 1, 3], 3) as tf.Tensor5D;
+    const t = frameTimes([0.25], 2, [true]); // frame 0 pinned clean
+    expect(Array.from(t.dataSync())).toEqual([0, 0.25]);
+    expect(Array.from(interpolate(x0, eps, t).dataSync())).toEqual([1, 1, 1, 1.5, 1.5, 1.5]);
+  });
+  it('per-sample MSE skips unsupervised frames (hand-computed)', () => {
+    // sample 0: frame errors 1 and 3 (squared 1, 9), frame 0 excluded → 9; sample 1: (1 + 9) / 2 = 5
+    const pred = tf.tensor5d([1, 3, 1, 3], [2, 2, 1, 1, 1]);
+    const target = tf.zeros([2, 2, 1, 1, 1]) as tf.Tensor5D;
+    const m = perSampleMse(pred, target, supervisedFrames(2, 2, [true, false]));
+    expect(Array.from(m.dataSync())).toEqual([9, 5]);
+  });
+  it('the loss falls when overfitting one tiny batch', () => {
+    const config = presetConfig('tiny');
+    const params = initParams(config, 2);
+    const vars = params as unknown as Map<string, tf.Variable>;
+    const names = [...vars.keys()];
+    const shape = { frames: config.frames, height: config.height, width: config.width };
+    const prompts = ['a red circle moves left', 'a blue square moves up on a white background'];
+    const x0 = tf.tensor5d(Float32Array.from([...render(prompts[0], 1, shape).data, ...render(prompts[1], 2, shape).data]), [2, config.frames, config.height, config.width, 3]);
+    const eps = tf.tensor5d(gaussianNoise(3, x0.size), x0.shape);
+    const ids = tf.tensor2d(tokenizeBatch(prompts, config), [2, config.maxTextLength], 'int32');
+    const batch = { x0, eps, ids, t: Float32Array.from([0.5, 0.7]), firstFrame: [false, true] };
+    const adam = createAdamState(vars);
+    const losses: number[] = [];
+    for (let step = 0; step < 80; step++) {
+      const { value, grads } = tf.variableGrads(() => flowMatchingLoss(params, config, batch), names.map((n) => vars.get(n)!));
+      losses.push(value.dataSync()[0]);
+      adamStep(vars, new Map(names.map((n) => [n, grads[vars.get(n)!.name]])), adam, { lr: 3e-3, clipNorm: 1 });
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    expect(losses[losses.length - 1]).toBeLessThan(0.5 * losses[0]);
+  });
+});
+
+describe('optimiser', () => {
+  it('Adam takes a first step of size lr against the gradient sign', () => {
+    const x = tf.variable(tf.tensor1d([1, -2]));
+    const vars = new Map([['x', x]]);
+    const state = createAdamState(vars);
+    adamStep(vars, new Map([['x', tf.tensor1d([0.3, -5])]]), state, { lr: 0.1 });
+    const got = Array.from(x.dataSync());
+    expect(got[0]).toBeCloseTo(0.9, 5);
+    expect(got[1]).toBeCloseTo(-1.9, 5);
+  });
+  it('warm-up then cosine decay to the floor', () => {
+    expect(warmupCosine(0, 1, 10, 110)).toBeCloseTo(0.1);
+    expect(warmupCosine(10, 1, 10, 110)).toBeCloseTo(1);
+    expect(warmupCosine(60, 1, 10, 110)).toBeCloseTo(0.55);
+    expect(warmupCosine(500, 1, 10, 110)).toBeCloseTo(0.1);
+  });
+});
+
+describe('sampler', () => {
+  const config = presetConfig('tiny');
+  it('is deterministic per seed and differs across seeds', async () => {
+    const params = initParams(config, 4, false);
+    // Make the model non-trivial: a fresh model predicts v = 0 and would return the noise.
+    for (const [name, t] of params) if (name.startsWith('proj_out') || name.includes('norm')) params.set(name, tf.add(t, tf.randomNormal(t.shape, 0, 0.05, 'float32', 1)));
+    const a = await sampleVideos(params, config, { prompts: ['a red circle moves left'], seeds: [5], steps: 3 });
+    const b = await sampleVideos(params, config, { prompts: ['a red circle moves left'], seeds: [5], steps: 3 });
+    const c = await sampleVideos(params, config, { prompts: ['a red circle moves left'], seeds: [6], steps: 3 });
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+    expect(a.length).toBe(config.frames * config.height * config.width * 3);
+    expect(Math.max(...a)).toBeLessThanOrEqual(1);
+  });
+  it('keeps a given first frame exactly (first-frame conditioning)', async () => {
+    const params = initParams(config, 4, false);
+    for (const [name, t] of params) if (name.startsWith('proj_out')) params.set(name, tf.add(t, 0.05));
+    const first = render('a green triangle grows', 9, { frames: 1, height: config.height, width: config.width }).data;
+    const out = await sampleVideos(params, config, { prompts: ['a green triangle grows'], seeds: [1], steps: 3, firstFrames: [first] });
+    const frameSize = config.height * config.width * 3;
+    expect(Array.from(out.subarray(0, frameSize))).toEqual(Array.from(first, (v) => Math.max(-1, Math.min(1, v))));
+    expect(Array.from(out.subarray(frameSize, 2 * frameSize))).not.toEqual(Array.from(first));
+  });
+  it('reports progress and can be cancelled', async () => {
+    const params = initParams(config, 4, false);
+    const seen: number[] = [];
+    await expect(sampleVideos(params, config, { prompts: ['a red circle moves left'], seeds: [1], steps: 5, onStep: (d) => { seen.push(d); return d < 2; } })).rejects.toThrow(/cancelled/);
+    expect(seen).toEqual([1, 2]);
+  });
+});
