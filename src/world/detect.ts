@@ -103,7 +103,7 @@ const MIN_BOUNCE = 0.06;
 /**
  * Area ratio last/first (fitted) for grows, and its inverse for shrinks. Rendered growth measures ≥ ×3 in
  * area at 32×32 (≥ ×2.2 at 16×16, where the smallest shapes pixelate); moving, bouncing and
- * rotating objects change area by ≤ ×1.25 (clipped at the frame edge), so 1.5 sits between.
+ * rotating objects change area by ≤ ×1.3 (clipped at the frame edge), so 1.5 sits between.
  */
 const MIN_GROWTH = 1.5;
 /**

@@ -4,7 +4,16 @@
 // degree. Every value is in [0, 1]; higher is better except temporalFlicker (lower is better)
 // and dynamicDegree (amount of motion, neither good nor bad by itself).
 import { labDistance, rgbToLab, type Lab } from './colour';
-import { detectAction, detectColour, detectObject, detectShape, foundFrames, rotationSteps, symmetryOrder, type ObjectTrack } from './detect';
+import {
+  detectAction,
+  detectColour,
+  detectObject,
+  detectShape,
+  foundFrames,
+  rotationSteps,
+  symmetryOrder,
+  type ObjectTrack,
+} from './detect';
 import { clamp01, mean } from './math';
 import { frameRgb, type FrameObject } from './segment';
 import type { PromptSpec } from './prompt';
@@ -62,8 +71,8 @@ const FLICKER_SCALE = 0.1;
 /**
  * Dynamic degree = 1 − exp(−motion / DYNAMIC_SCALE), motion per frame step = centroid travel
  * + ¼·|Δ ln area| + ⅙·|Δ angle| (radians). The weights put the renderer's actions on a common
- * footing (a default move, growth and rotation each give ~0.04–0.065 per step), and the scale
- * maps them to ~0.5–0.75; a static video gets ~0.
+ * footing (a default move, growth and rotation each give ~0.045–0.07 per step), and the scale
+ * maps them to ~0.6–0.75; a static video (or a rotating disc) gets ~0.
  */
 const DYNAMIC_SCALE = 0.05;
 const DYNAMIC_AREA_WEIGHT = 0.25;

@@ -121,7 +121,9 @@ function analyseFrame(video: Video, f: number): FrameObject {
   for (let p = 0; p < pixels; p++) {
     if (!mask[p]) continue;
     const projection =
-      (rgb[3 * p] - background[0]) * axis[0] + (rgb[3 * p + 1] - background[1]) * axis[1] + (rgb[3 * p + 2] - background[2]) * axis[2];
+      (rgb[3 * p] - background[0]) * axis[0] +
+      (rgb[3 * p + 1] - background[1]) * axis[1] +
+      (rgb[3 * p + 2] - background[2]) * axis[2];
     // Unclamped in [−0.5, 1.5]: noise then averages out instead of biasing area upwards; the
     // guard only stops a differently coloured neighbour from dominating.
     alpha[p] = Math.min(1.5, Math.max(-0.5, projection / axisNorm2));

@@ -152,7 +152,8 @@ describe('detectObject', () => {
     const video = render('a purple triangle moves up on a gray background', 5, SHAPE_32);
     const spoiled: Video = { ...video, data: new Float32Array(video.data) };
     for (let f = 0; f < 8; f++) {
-      for (const [x, y] of [[2, 3], [3, 3], [29, 28]]) spoiled.data.set([1, 1, -1], ((f * 32 + y) * 32 + x) * 3); // bright yellow specks
+      // Bright yellow specks in two corners.
+      for (const [x, y] of [[2, 3], [3, 3], [29, 28]]) spoiled.data.set([1, 1, -1], ((f * 32 + y) * 32 + x) * 3);
     }
     expect(detectColour(spoiled)).toBe('purple');
     expect(detectShape(spoiled)).toBe('triangle');

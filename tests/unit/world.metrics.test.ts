@@ -67,7 +67,15 @@ describe('videoMetrics', () => {
       moving.map(([spec, video]) => videoMetrics(shuffle ? reorderFrames(video, SHUFFLE) : video, spec)),
     );
     expect(mean(shuffled, 'motionSmoothness')).toBeLessThan(mean(ordered, 'motionSmoothness') - 0.3);
-    expect(mean(shuffled, 'actionCorrect')).toBeLessThan(0.5);
+    const score = (list: VideoMetrics[]) => list.reduce((sum, m) => sum + qualityScore(m), 0) / list.length;
+    expect(score(shuffled)).toBeLessThan(score(ordered));
+  });
+
+  it('marks a move played backwards as the wrong action', () => {
+    const moves = renders(20, 30, (s) => s.action.startsWith('moves'));
+    const reversed = moves.map(([spec, video]) => videoMetrics(reorderFrames(video, [7, 6, 5, 4, 3, 2, 1, 0]), spec));
+    expect(mean(reversed, 'actionCorrect')).toBe(0);
+    expect(mean(reversed, 'motionSmoothness')).toBeGreaterThan(0.9); // still smooth, just wrong
   });
 
   it('sees a background that drifts between frames', () => {
@@ -127,11 +135,18 @@ describe('aggregateMetrics and qualityScore', () => {
     expect(qualityScore(perfect)).toBeCloseTo(1, 10);
     expect(qualityScore({ ...perfect, dynamicDegree: 0.9 })).toBeCloseTo(1, 10);
     const wrongColour = qualityScore({ ...perfect, colourCorrect: 0 });
-    const allVisualBad = qualityScore({ ...perfect, subjectConsistency: 0, backgroundConsistency: 0, motionSmoothness: 0, temporalFlicker: 1 });
+    const allVisualBad = qualityScore({
+      ...perfect,
+      subjectConsistency: 0,
+      backgroundConsistency: 0,
+      motionSmoothness: 0,
+      temporalFlicker: 1,
+    });
     expect(wrongColour).toBeLessThan(0.9);
     expect(allVisualBad).toBeGreaterThan(0.7);
     expect(qualityScore({ ...perfect, temporalFlicker: 1 })).toBeLessThan(1);
-    const alignment = DEFAULT_QUALITY_WEIGHTS.colourCorrect + DEFAULT_QUALITY_WEIGHTS.shapeCorrect + DEFAULT_QUALITY_WEIGHTS.actionCorrect;
+    const { colourCorrect, shapeCorrect, actionCorrect } = DEFAULT_QUALITY_WEIGHTS;
+    const alignment = colourCorrect + shapeCorrect + actionCorrect;
     expect(alignment).toBeGreaterThan(0.5);
     // Custom weights: only smoothness counts.
     const onlySmooth = Object.fromEntries(METRIC_KEYS.map((k) => [k, k === 'motionSmoothness' ? 1 : 0]));

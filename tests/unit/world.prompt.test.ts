@@ -76,7 +76,14 @@ describe('prompt grammar', () => {
   });
 
   it('formats canonically: article agreement, background clause only when not black', () => {
-    const spec: PromptSpec = { colour: 'orange', shape: 'square', action: 'moves up', background: 'black', size: null, speed: null };
+    const spec: PromptSpec = {
+      colour: 'orange',
+      shape: 'square',
+      action: 'moves up',
+      background: 'black',
+      size: null,
+      speed: null,
+    };
     expect(formatPrompt(spec)).toBe('an orange square moves up');
     expect(formatPrompt({ ...spec, size: 'big', speed: 'slowly', background: 'brown' })).toBe(
       'a big orange square moves up slowly on a brown background',
@@ -85,7 +92,14 @@ describe('prompt grammar', () => {
   });
 
   it('tolerates case, extra whitespace, a trailing period and either article', () => {
-    const expected: PromptSpec = { colour: 'orange', shape: 'triangle', action: 'moves left', background: 'white', size: 'small', speed: 'quickly' };
+    const expected: PromptSpec = {
+      colour: 'orange',
+      shape: 'triangle',
+      action: 'moves left',
+      background: 'white',
+      size: 'small',
+      speed: 'quickly',
+    };
     expect(parsePrompt('  A SMALL Orange   triangle moves\tLEFT quickly on an white background.  ')).toEqual(expected);
     expect(parsePrompt('a small orange triangle moves left quickly on a white background')).toEqual(expected);
     expect(parsePrompt('small orange triangle moves left quickly on a white background')).toEqual(expected);
@@ -99,7 +113,9 @@ describe('prompt grammar', () => {
     expect(error.message).toContain('"circel"');
     expect(error.message).toMatch(/did you mean "circle"/);
     for (const group of ['colours:', 'shapes:', 'actions:', 'backgrounds:', 'modifiers:']) expect(error.message).toContain(group);
-    for (const word of [...COLOUR_NAMES, ...SHAPES, ...BACKGROUND_NAMES, ...SIZES, ...SPEEDS]) expect(error.message).toContain(word);
+    for (const word of [...COLOUR_NAMES, ...SHAPES, ...BACKGROUND_NAMES, ...SIZES, ...SPEEDS]) {
+      expect(error.message).toContain(word);
+    }
     expect(parseError('a red square moves sideways on a grey background').unknownWords).toEqual(['sideways', 'grey']);
   });
 

@@ -25,7 +25,8 @@ describe('render', () => {
     const c = videoToUint8(render('a red circle moves left', 8, SHAPE_32));
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
-    expect(render(spec('a red circle moves left'), 7, SHAPE_32).data).toEqual(render('a red circle moves left', 7, SHAPE_32).data);
+    const fromSpec = render(spec('a red circle moves left'), 7, SHAPE_32);
+    expect(fromSpec.data).toEqual(render('a red circle moves left', 7, SHAPE_32).data);
   });
 
   it('produces [F, H, W, 3] data in [-1, 1]', () => {
@@ -60,7 +61,8 @@ describe('render', () => {
 });
 
 describe('scene motion', () => {
-  const scenes = (text: string, shape: VideoShape, n = 40) => Array.from({ length: n }, (_, seed) => sampleScene(spec(text), seed, shape));
+  const scenes = (text: string, shape: VideoShape, n = 40) =>
+    Array.from({ length: n }, (_, seed) => sampleScene(spec(text), seed, shape));
 
   it('moves 40–60 % of the frame by default, ×0.6 slowly, ×1.5 quickly, staying inside', () => {
     for (const shape of [SHAPE_32, SHAPE_16]) {
