@@ -23,7 +23,15 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   // Checkpoints may be imported as URLs (`?url`) besides living in public/models/.
   assetsInclude: ['**/*.safetensors'],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // The multi-threaded tfjs WASM backend starts its pthread workers from the *source text* of
+    // its Emscripten factory (Function.prototype.toString), so that function must keep the free
+    // names it refers to (`_scriptDir`, …). Mangling or compressing breaks it ("e is not
+    // defined", "_scriptDir is not defined" inside blob: workers), so the worker bundle is only
+    // stripped of whitespace. The page bundle (no tfjs) is minified normally.
+    rolldownOptions: { output: { minify: { mangle: false, compress: false, codegen: { removeWhitespace: true } } } },
+  },
   build: { target: 'es2022' },
   optimizeDeps: {
     // ffmpeg.wasm spawns its own worker from a relative URL; pre-bundling breaks that path.

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { EngineEvent, ErrorKind, ReadyEvent, VideoEvent } from '../engine/protocol';
 import { EngineClient } from './engineClient';
 import { ProgressBar, type ProgressHandle } from './ProgressBar';
-import { chooseBackend, readSettings, type PageSettings } from './settings';
+import { readSettings, type PageSettings } from './settings';
 import { VideoCanvas } from './VideoCanvas';
 
 export const DEFAULT_PROMPT = 'a red circle moves right';
@@ -42,7 +42,6 @@ export function App() {
     if (!settings) return;
     const engine = new EngineClient();
     engineRef.current = engine;
-    let disposed = false;
 
     const onEvent = (event: EngineEvent) => {
       switch (event.type) {
@@ -68,12 +67,8 @@ export function App() {
     };
     const unsubscribe = engine.subscribe(onEvent);
 
-    void chooseBackend(settings.forcedBackend).then((backend) => {
-      if (disposed) return;
-      engine.send({ type: 'init', backend, modelUrl: settings.modelUrl, modelName: settings.modelName });
-    });
+    engine.send({ type: 'init', backend: settings.forcedBackend, modelUrl: settings.modelUrl, modelName: settings.modelName });
     return () => {
-      disposed = true;
       unsubscribe();
       engine.terminate();
       engineRef.current = null;

@@ -1,5 +1,5 @@
 // Page settings from the URL: `?model=tiny|small` and `?backend=webgpu|wasm|cpu` (DESIGN §6).
-// No tfjs here: the backend is only chosen by name and the engine worker does the rest.
+// No tfjs here: a backend is only named; the engine worker detects and starts it.
 import { BACKEND_NAMES, type BackendName } from '../engine/protocol';
 
 export const MODEL_NAMES = ['tiny', 'small'] as const;
@@ -9,7 +9,8 @@ export const DEFAULT_MODEL: ModelName = 'small';
 export interface PageSettings {
   modelName: ModelName;
   modelUrl: string;
-  /** Forced by `?backend=`; undefined means "detect" (see chooseBackend). */
+  /** Forced by `?backend=`; undefined lets the engine choose (WebGPU on a hardware adapter,
+   *  else WASM: src/engine/runtime.ts initBackend). */
   forcedBackend: BackendName | undefined;
 }
 
@@ -33,34 +34,4 @@ export function readSettings(search: string): PageSettings {
     modelUrl: modelUrlFor(model as ModelName),
     forcedBackend: (backend ?? undefined) as BackendName | undefined,
   };
-}
-
-// The slice of WebGPU's API used here (TypeScript's DOM lib does not declare WebGPU yet).
-interface AdapterLike {
-  info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string };
-  isFallbackAdapter?: boolean; // before Chrome 136 the flag lived on the adapter itself
-}
-interface GpuLike {
-  requestAdapter(): Promise<AdapterLike | null>;
-}
-
-/** A software adapter (SwiftShader, WARP, llvmpipe) runs WebGPU on the CPU, where the WASM
- *  backend is much faster. */
-export function isSoftwareAdapter(adapter: AdapterLike): boolean {
-  if (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) return true;
-  const architecture = adapter.info?.architecture?.toLowerCase() ?? '';
-  return ['swiftshader', 'llvmpipe', 'lavapipe', 'warp'].some((name) => architecture.includes(name));
-}
-
-/** DESIGN §6: WebGPU on a hardware adapter; on a fallback adapter or none, WASM. */
-export async function chooseBackend(forced: BackendName | undefined): Promise<BackendName> {
-  if (forced) return forced;
-  const gpu = (navigator as Navigator & { gpu?: GpuLike }).gpu;
-  if (!gpu) return 'wasm';
-  try {
-    const adapter = await gpu.requestAdapter();
-    return adapter && !isSoftwareAdapter(adapter) ? 'webgpu' : 'wasm';
-  } catch {
-    return 'wasm';
-  }
 }

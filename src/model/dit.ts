@@ -60,7 +60,9 @@ export function encodeText(params: Params, config: ModelConfig, ids: tf.Tensor2D
   }
   h = layerNorm(h, params, 'text_encoder.final_layer_norm');
   // Masked mean over real tokens (<bos> included, so the empty prompt pools to its <bos>).
-  const mask = tf.notEqual(ids, PAD_ID).toFloat().reshape([b, lt, 1]);
+  // The mask comes from the one-hot rows, not from notEqual(): on tfjs-webgpu 4.22 a bool→float
+  // cast followed by a reduction compiles an invalid transpose shader (found by the page test).
+  const mask = tf.sub(1, tf.slice(oneHot, [0, PAD_ID], [b * lt, 1])).reshape([b, lt, 1]);
   const pooledRaw = tf.div(tf.sum(tf.mul(h.reshape([b, lt, wt]), mask), 1), tf.sum(mask, 1)) as tf.Tensor2D;
   return {
     context: linear(params, 'context_proj', h, hooks),

@@ -1,8 +1,8 @@
 // The minimal studio page, driven as a person would: roles and labels, on the `tiny` model.
 import { expect, test, type Page } from '@playwright/test';
 
-async function openReady(page: Page) {
-  await page.goto('/?model=tiny');
+async function openReady(page: Page, query = '') {
+  await page.goto(`/?model=tiny${query}`);
   // Wait until the engine has either loaded the model or failed; a failure shows its alert.
   const status = page.getByTestId('engine-status');
   await expect(status).toHaveAttribute('data-status', /^(ready|failed)$/, { timeout: 120_000 });
@@ -13,10 +13,13 @@ async function openReady(page: Page) {
   await expect(page.getByTestId('model')).toContainText('tiny');
 }
 
-test('generates a video from a prompt and loops it on the canvas', async ({ page }) => {
+// The automatic choice (WASM on SwiftShader's fallback adapter) and the model forced onto WebGPU.
+for (const [label, query] of [['automatic backend', ''], ['WebGPU backend', '&backend=webgpu']] as const) {
+test(`generates a video from a prompt and loops it on the canvas (${label})`, async ({ page }) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await openReady(page);
+  await openReady(page, query);
+  if (query) await expect(page.getByTestId('backend')).toContainText('webgpu');
   const backend = await page.getByTestId('backend').textContent();
   const adapter = await page.getByTestId('adapter').textContent();
   test.info().annotations.push({ type: 'engine', description: `${backend} / ${adapter}` });
@@ -44,6 +47,7 @@ test('generates a video from a prompt and loops it on the canvas', async ({ page
   expect(distinctColours.count).toBeGreaterThan(1);
   expect(pageErrors).toEqual([]);
 });
+}
 
 test('an unknown colour in the prompt is an error that names the word', async ({ page }) => {
   await openReady(page);

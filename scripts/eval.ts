@@ -1,0 +1,156 @@
+/**
+ * Evaluate a checkpoint on held-out prompts and seeds (never seen in training) with the world's
+ * detectors and metrics (tfjs-wasm).
+ *   npm run eval -- --checkpoint public/models/small.safetensors --samples 128 --json eval.json
+ *                   [--steps 24] [--guidance 2] [--first-frame] [--sheet contact.png]
+ * Held-out = the prompt combinations the grammar's split keeps out of training, with video seeds
+ * ≥ HELD_OUT_SEED_BASE. The same prompts and seeds rendered by the world are scored too: the
+ * ceiling the detectors allow.
+ */
+import fs from 'node:fs';
+import { checkpointFromBytes } from '../src/model/checkpoint';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
+import { ACTIONS, DIRECTIONAL_ACTIONS } from '../src/world/vocab';
+import { aggregateMetrics, METRIC_KEYS, videoMetrics, type VideoMetrics } from '../src/world/metrics';
+import { formatPrompt, HELD_OUT_SEED_BASE, heldOutSpecs, type PromptSpec } from '../src/world/prompt';
+import { render } from '../src/world/render';
+import { makeRng } from '../src/world/rng';
+import { videoToUint8, type Video } from '../src/world/video';
+import { parseArgs } from './lib/args';
+import { contactSheet, encodePng } from './lib/png';
+import { useWasmBackend } from './lib/tf-node';
+
+const args = parseArgs(process.argv.slice(2), {
+  checkpoint: 'public/models/small.safetensors', samples: '128', json: '', batch: '8',
+  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16',
+}, ['first-frame']);
+
+/** N held-out (spec, seed) pairs: the held-out combos in a fixed shuffled order, cycled. */
+export function heldOutSet(n: number): { spec: PromptSpec; seed: number }[] {
+  const specs = heldOutSpecs();
+  const rng = makeRng(20261121);
+  for (let i = specs.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [specs[i], specs[j]] = [specs[j], specs[i]];
+  }
+  return Array.from({ length: n }, (_, i) => ({ spec: specs[i % specs.length], seed: HELD_OUT_SEED_BASE + i }));
+}
+
+interface Summary {
+  count: number;
+  colourAccuracy: number;
+  shapeAccuracy: number;
+  actionAccuracy: number;
+  directionAccuracy: number;
+  objectFound: number;
+  subjectConsistency: number;
+  backgroundConsistency: number;
+  motionSmoothness: number;
+  temporalFlicker: number;
+  dynamicDegree: number;
+  actionAccuracyByCategory: Record<string, number>;
+}
+
+function summarise(rows: { spec: PromptSpec; metrics: VideoMetrics }[]): Summary {
+  const agg = aggregateMetrics(rows.map((r) => r.metrics));
+  const accuracyOf = (filter: (s: PromptSpec) => boolean) => {
+    const sel = rows.filter((r) => filter(r.spec));
+    return sel.length ? sel.reduce((a, r) => a + r.metrics.actionCorrect, 0) / sel.length : NaN;
+  };
+  const byCategory: Record<string, number> = {};
+  for (const action of ACTIONS) byCategory[action] = accuracyOf((s) => s.action === action);
+  return {
+    count: rows.length,
+    colourAccuracy: agg.colourCorrect,
+    shapeAccuracy: agg.shapeCorrect,
+    actionAccuracy: agg.actionCorrect,
+    directionAccuracy: accuracyOf((s) => (DIRECTIONAL_ACTIONS as readonly string[]).includes(s.action)),
+    objectFound: agg.objectFound,
+    subjectConsistency: agg.subjectConsistency,
+    backgroundConsistency: agg.backgroundConsistency,
+    motionSmoothness: agg.motionSmoothness,
+    temporalFlicker: agg.temporalFlicker,
+    dynamicDegree: agg.dynamicDegree,
+    actionAccuracyByCategory: byCategory,
+  };
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? '   –  ' : `${(100 * x).toFixed(1).padStart(5)} %`);
+const num = (x: number) => x.toFixed(3).padStart(7);
+
+function printTable(model: Summary, truth: Summary): void {
+  const rows: [string, (s: Summary) => string][] = [
+    ['colour accuracy', (s) => pct(s.colourAccuracy)],
+    ['shape accuracy', (s) => pct(s.shapeAccuracy)],
+    ['action accuracy (all)', (s) => pct(s.actionAccuracy)],
+    ['action accuracy (moves …)', (s) => pct(s.directionAccuracy)],
+    ...ACTIONS.map((a) => [`  ${a}`, (s: Summary) => pct(s.actionAccuracyByCategory[a])] as [string, (s: Summary) => string]),
+    ['object found', (s) => pct(s.objectFound)],
+    ['subject consistency', (s) => num(s.subjectConsistency)],
+    ['background consistency', (s) => num(s.backgroundConsistency)],
+    ['motion smoothness', (s) => num(s.motionSmoothness)],
+    ['temporal flicker (↓)', (s) => num(s.temporalFlicker)],
+    ['dynamic degree', (s) => num(s.dynamicDegree)],
+  ];
+  console.log(`| metric | model | rendered ground truth |\n|---|---:|---:|`);
+  for (const [name, f] of rows) console.log(`| ${name} | ${f(model)} | ${f(truth)} |`);
+}
+
+async function main() {
+  await useWasmBackend();
+  const { config, params, metadata } = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
+  const n = Number(args.samples);
+  const set = heldOutSet(n);
+  const shape = { frames: config.frames, height: config.height, width: config.width };
+  const per = config.frames * config.height * config.width * 3;
+  const frameSize = config.height * config.width * 3;
+  const batch = Number(args.batch);
+  const modelRows: { spec: PromptSpec; metrics: VideoMetrics }[] = [];
+  const truthRows: { spec: PromptSpec; metrics: VideoMetrics }[] = [];
+  const sheetVideos: Uint8Array[] = [];
+  const t0 = performance.now();
+  for (let start = 0; start < n; start += batch) {
+    const chunk = set.slice(start, start + batch);
+    const truths = chunk.map(({ spec, seed }) => render(spec, seed, shape));
+    const data = await sampleVideos(params, config, {
+      prompts: chunk.map((c) => formatPrompt(c.spec)),
+      seeds: chunk.map((c) => c.seed),
+      steps: Number(args.steps),
+      guidance: Number(args.guidance),
+      firstFrames: args['first-frame'] === 'true' ? truths.map((t) => t.data.slice(0, frameSize)) : undefined,
+    });
+    chunk.forEach((c, i) => {
+      const video: Video = { ...shape, data: data.slice(i * per, (i + 1) * per) };
+      modelRows.push({ spec: c.spec, metrics: videoMetrics(video, c.spec) });
+      truthRows.push({ spec: c.spec, metrics: videoMetrics(truths[i], c.spec) });
+      if (sheetVideos.length < Number(args['sheet-rows'])) sheetVideos.push(videoToUint8(video));
+    });
+    const done = Math.min(n, start + batch);
+    const elapsed = (performance.now() - t0) / 1000;
+    process.stdout.write(`\r${done}/${n} videos, ${(elapsed / done).toFixed(2)} s/video, ETA ${((n - done) * elapsed / done).toFixed(0)} s   `);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`\n${args.checkpoint} (step ${metadata.step ?? '?'}), ${n} held-out samples, ${args.steps} steps, guidance ${args.guidance}${args['first-frame'] === 'true' ? ', first-frame mode' : ''}: ${seconds.toFixed(0)} s\n`);
+  const model = summarise(modelRows);
+  const truth = summarise(truthRows);
+  printTable(model, truth);
+  if (args.json) {
+    fs.writeFileSync(args.json, JSON.stringify({
+      checkpoint: args.checkpoint, step: Number(metadata.step ?? NaN), config: config.name, samples: n, steps: Number(args.steps),
+      guidance: Number(args.guidance), firstFrame: args['first-frame'] === 'true', seconds, secondsPerVideo: seconds / n,
+      model, groundTruth: truth, metricKeys: METRIC_KEYS,
+      perSample: modelRows.map((r, i) => ({ prompt: formatPrompt(r.spec), seed: set[i].seed, ...r.metrics })),
+    }, null, 2));
+    console.log(`\nwrote ${args.json}`);
+  }
+  if (args.sheet) {
+    const s = contactSheet(sheetVideos, config.frames, config.height, config.width, 3, 2);
+    fs.writeFileSync(args.sheet, encodePng(s.rgb, s.width, s.height));
+    console.log(`wrote ${args.sheet} (${sheetVideos.length} held-out samples, frames left to right)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
