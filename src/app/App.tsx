@@ -131,6 +131,11 @@ export function App() {
         <p className="status" aria-live="polite" data-testid="engine-status" data-status={status}>
           {status === 'starting' ? 'Loading model…' : status === 'generating' ? 'Generating…' : status === 'ready' ? 'Ready' : 'Engine not available'}
         </p>
+        {video && (
+          <p className="timing" data-testid="generation-time" data-ms={video.milliseconds.toFixed(1)}>
+            Generated in {(video.milliseconds / 1000).toFixed(2)} s
+          </p>
+        )}
 
         {error && (
           <div role="alert" className={`error error-${error.kind}`} data-kind={error.kind}>

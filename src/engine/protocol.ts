@@ -65,6 +65,8 @@ export interface VideoEvent {
   height: number;
   width: number;
   data: Uint8Array;
+  /** Wall time of the sampling in the worker, ms. */
+  milliseconds: number;
 }
 
 export interface EngineErrorEvent {

@@ -44,9 +44,10 @@ async function handleGenerate(request: GenerateRequest): Promise<void> {
   }
   try {
     const onProgress = (done: number, total: number) => post({ type: 'progress', id, done, total });
+    const started = performance.now();
     const data = await generateVideo(model, prompt, seed, { steps, guidance, onProgress });
     const { frames, height, width } = model.config;
-    post({ type: 'video', id, frames, height, width, data });
+    post({ type: 'video', id, frames, height, width, data, milliseconds: performance.now() - started });
   } catch (e) {
     post({ type: 'error', id, message: messageOf(e), kind: errorKind(e) });
   }

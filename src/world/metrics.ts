@@ -3,7 +3,7 @@
 // action), subject and background consistency, motion smoothness, temporal flicker, dynamic
 // degree. Every value is in [0, 1]; higher is better except temporalFlicker (lower is better)
 // and dynamicDegree (amount of motion, neither good nor bad by itself).
-import { labDistance, rgbToLab, type Lab } from './colour';
+import { labDistance, rgbToLab } from './colour';
 import {
   detectAction,
   detectColour,
@@ -15,7 +15,7 @@ import {
   type ObjectTrack,
 } from './detect';
 import { clamp01, mean } from './math';
-import { frameRgb, type FrameObject } from './segment';
+import { frameRgb, MAX_BACKGROUND_SPREAD, type FrameObject } from './segment';
 import type { PromptSpec } from './prompt';
 import type { Video } from './video';
 
@@ -27,11 +27,17 @@ export interface VideoMetrics {
   objectFound: number;
   /** Similarity of the object's colour and shape descriptor between consecutive frames. */
   subjectConsistency: number;
-  /** Similarity of each frame's background colour to the first and the previous frame's. */
+  /**
+   * Similarity of each frame's background colour to the first and the previous frame's; a frame
+   * whose background is not flat (a field of noise) has no background to be consistent with.
+   */
   backgroundConsistency: number;
   /** 1 − how badly each centroid is predicted by its neighbours' midpoint (a frame interpolator). */
   motionSmoothness: number;
-  /** Mean absolute frame-to-frame change of background pixels (lower is better). */
+  /**
+   * Mean absolute frame-to-frame change of the pixels outside the object's mask (lower is
+   * better): of every pixel in frames without a found object, so noise is measured everywhere.
+   */
   temporalFlicker: number;
   /** Amount of motion: centroid travel, size change and rotation per frame (neutral). */
   dynamicDegree: number;
@@ -57,6 +63,13 @@ const SUBJECT_COLOUR_SCALE = 50;
 const SUBJECT_SPREAD_SCALE = 0.066;
 /** Background colour change (labDistance) that counts as a different background: gray↔white is ~23. */
 const BACKGROUND_COLOUR_SCALE = 25;
+/**
+ * Background spread (ObjectEvidence.backgroundSpread) at which a frame has no background left to
+ * be consistent: pure noise measures ≥ 0.44. From MAX_BACKGROUND_SPREAD (0.2, where objects stop
+ * being found; blurred+noisy renders measure ≤ 0.09, clean ones 0) up to here a frame's
+ * background similarity fades linearly to 0, so noisier backgrounds rank lower without a cliff.
+ */
+const NO_BACKGROUND_SPREAD = 0.4;
 /**
  * Interpolation error (fraction of the frame) that counts as no smoothness at all: a centroid
  * a quarter of the frame away from its neighbours' midpoint has teleported. A clean bounce (a
@@ -110,12 +123,20 @@ function subjectConsistency(track: ObjectTrack): number {
   return mean(track.slice(1).map((frame, i) => similarity(track[i], frame)));
 }
 
-/** VBench-style: each frame's background colour against the first (drift) and the previous (jumps). */
+/**
+ * VBench-style: each frame's background colour against the first (drift) and the previous
+ * (jumps), each pair weighted by the flatness of the less flat of its two backgrounds: the
+ * median colour of noise frames is the same grey every time, which is not consistency.
+ */
 function backgroundConsistency(track: ObjectTrack): number {
   const colours = track.map((frame) => rgbToLab(frame.background));
   if (colours.length < 2) return 1;
-  const similarity = (a: Lab, b: Lab) => clamp01(1 - labDistance(a, b) / BACKGROUND_COLOUR_SCALE);
-  return mean(colours.slice(1).map((lab, i) => 0.5 * (similarity(lab, colours[0]) + similarity(lab, colours[i]))));
+  const flatness = track.map((frame) =>
+    clamp01((NO_BACKGROUND_SPREAD - frame.evidence.backgroundSpread) / (NO_BACKGROUND_SPREAD - MAX_BACKGROUND_SPREAD)),
+  );
+  const similarity = (i: number, j: number) =>
+    clamp01(1 - labDistance(colours[i], colours[j]) / BACKGROUND_COLOUR_SCALE) * Math.min(flatness[i], flatness[j]);
+  return mean(colours.slice(1).map((_, k) => 0.5 * (similarity(k + 1, 0) + similarity(k + 1, k))));
 }
 
 /**
@@ -134,24 +155,33 @@ function motionSmoothness(track: ObjectTrack): number {
   return errors.length === 0 ? 0 : clamp01(1 - mean(errors) / SMOOTHNESS_SCALE);
 }
 
-/** Mean |Δ| of pixels that are background in both frames of each consecutive pair, scaled. */
+/**
+ * Mean |Δ| of pixels that are background in both frames of each consecutive pair, scaled. A
+ * not-found frame masks nothing out, so a frame of noise is measured everywhere; a pair whose
+ * masks leave no background at all is measured on all its pixels rather than skipped (skipping
+ * would score a video that is nothing but change as flicker-free).
+ */
 function temporalFlicker(video: Video, track: ObjectTrack): number {
   if (track.length < 2) return 0;
   const changes: number[] = [];
   let previous = frameRgb(video, 0);
   for (let f = 1; f < track.length; f++) {
     const current = frameRgb(video, f);
-    let sum = 0;
-    let count = 0;
-    for (let p = 0; p < track[f].mask.length; p++) {
-      if (track[f].mask[p] || track[f - 1].mask[p]) continue;
-      for (let c = 0; c < 3; c++) sum += Math.abs(current[3 * p + c] - previous[3 * p + c]);
-      count += 3;
-    }
-    if (count > 0) changes.push(sum / count);
+    const change = (includeMasked: boolean) => {
+      let sum = 0;
+      let count = 0;
+      for (let p = 0; p < track[f].mask.length; p++) {
+        if (!includeMasked && (track[f].mask[p] || track[f - 1].mask[p])) continue;
+        for (let c = 0; c < 3; c++) sum += Math.abs(current[3 * p + c] - previous[3 * p + c]);
+        count += 3;
+      }
+      return count > 0 ? sum / count : NaN;
+    };
+    const background = change(false);
+    changes.push(Number.isNaN(background) ? change(true) : background);
     previous = current;
   }
-  return changes.length === 0 ? 0 : clamp01(mean(changes) / FLICKER_SCALE);
+  return clamp01(mean(changes) / FLICKER_SCALE);
 }
 
 function dynamicDegree(track: ObjectTrack, order: 3 | 4 | null): number {

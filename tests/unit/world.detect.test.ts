@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   ACTIONS,
   DIRECTIONAL_ACTIONS,
+  MAX_BACKGROUND_SPREAD,
+  MAX_CLUTTER,
+  MIN_BACKGROUND_FRACTION,
+  MIN_SOLIDITY,
   addNoise,
   boxBlur,
   detectAction,
@@ -37,6 +41,7 @@ function measure(n: number, shape: VideoShape, seedBase: number, damage: (v: Vid
   for (let i = 0; i < n; i++) {
     const spec = sampleTrainingSpec(rng);
     const track = detectObject(damage(render(spec, seedBase + i, shape), seedBase + i));
+    count('found', track.every((frame) => frame.found));
     count('colour', detectColour(track) === spec.colour);
     count('shape', detectShape(track) === spec.shape);
     count('background', detectBackground(track) === spec.background);
@@ -51,7 +56,8 @@ const directionAccuracy = (tally: Tally) => {
   const keys = DIRECTIONAL_ACTIONS.map((a) => `action: ${a}`);
   return keys.reduce((s, k) => s + tally[k].correct, 0) / keys.reduce((s, k) => s + tally[k].total, 0);
 };
-const order = (key: string) => ['colour', 'shape', 'background', 'action', ...ACTIONS.map((a) => `action: ${a}`)].indexOf(key);
+const order = (key: string) =>
+  ['found', 'colour', 'shape', 'background', 'action', ...ACTIONS.map((a) => `action: ${a}`)].indexOf(key);
 const report = (title: string, tally: Tally) =>
   console.log(
     `${title}\n` +
@@ -65,6 +71,7 @@ describe('detectors agree with the renderer', () => {
   it('on 600 clean 8×32×32 videos', () => {
     const tally = measure(600, SHAPE_32, 100);
     report('clean 8×32×32', tally);
+    expect(accuracy(tally, 'found')).toBe(1); // the object is found in every frame of every video
     expect(accuracy(tally, 'colour')).toBeGreaterThanOrEqual(0.98);
     expect(accuracy(tally, 'shape')).toBeGreaterThanOrEqual(0.98);
     expect(accuracy(tally, 'background')).toBeGreaterThanOrEqual(0.98);
@@ -75,6 +82,7 @@ describe('detectors agree with the renderer', () => {
   it('on 400 clean 4×16×16 videos', () => {
     const tally = measure(400, SHAPE_16, 200);
     report('clean 4×16×16', tally);
+    expect(accuracy(tally, 'found')).toBeGreaterThanOrEqual(0.99); // a small, quickly shrinking triangle ends < 4 px
     expect(accuracy(tally, 'colour')).toBeGreaterThanOrEqual(0.98);
     expect(directionAccuracy(tally)).toBeGreaterThanOrEqual(0.98);
     expect(accuracy(tally, 'shape')).toBeGreaterThanOrEqual(0.95);
@@ -84,6 +92,7 @@ describe('detectors agree with the renderer', () => {
   it('through 3×3 blur and σ = 0.1 noise (8×32×32, 400 videos)', () => {
     const tally = measure(400, SHAPE_32, 300, (v, seed) => addNoise(boxBlur(v), 0.1, seed));
     report('blur + noise 8×32×32', tally);
+    expect(accuracy(tally, 'found')).toBe(1);
     expect(accuracy(tally, 'colour')).toBeGreaterThanOrEqual(0.95);
     expect(directionAccuracy(tally)).toBeGreaterThanOrEqual(0.95);
     expect(accuracy(tally, 'shape')).toBeGreaterThanOrEqual(0.9);
@@ -93,6 +102,7 @@ describe('detectors agree with the renderer', () => {
   it('through 3×3 blur and σ = 0.1 noise (4×16×16, 300 videos)', () => {
     const tally = measure(300, SHAPE_16, 400, (v, seed) => addNoise(boxBlur(v), 0.1, seed));
     report('blur + noise 4×16×16', tally);
+    expect(accuracy(tally, 'found')).toBeGreaterThanOrEqual(0.99);
     expect(accuracy(tally, 'colour')).toBeGreaterThanOrEqual(0.95);
     expect(directionAccuracy(tally)).toBeGreaterThanOrEqual(0.9);
   });
@@ -114,6 +124,47 @@ describe('detectObject', () => {
       expect(detectAction(track)).toBeNull();
     }
     expect(detectBackground(blank)).toBe('black');
+  });
+
+  it('finds no object in a field of full-range noise: there is no flat background around it', () => {
+    const noise = addNoise({ ...SHAPE_32, data: new Float32Array(8 * 32 * 32 * 3) }, 1, 3);
+    noise.data.forEach((v, i) => (noise.data[i] = Math.max(-1, Math.min(1, v))));
+    const track = detectObject(noise);
+    expect(track.filter((f) => f.found).length).toBe(0);
+    for (const { evidence } of track) {
+      // Its largest component covers nearly the whole frame, and what is left is no flat ground.
+      expect(evidence.backgroundFraction).toBeLessThan(MIN_BACKGROUND_FRACTION);
+      expect(evidence.backgroundSpread).toBeGreaterThan(2 * MAX_BACKGROUND_SPREAD);
+    }
+    expect(detectColour(track)).toBeNull();
+    expect(detectAction(track)).toBeNull();
+  });
+
+  it('takes a ragged shape or a scatter of patches for no object, a solid blob for one', () => {
+    const draw = (inside: (x: number, y: number) => boolean): Video => {
+      const data = new Float32Array(32 * 32 * 3).fill(0.6); // light gray
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) if (inside(x + 0.5, y + 0.5)) data.set([0.9, -0.8, -0.8], 3 * (y * 32 + x)); // red
+      }
+      return { frames: 1, height: 32, width: 32, data };
+    };
+    const near = (x: number, y: number, cx: number, cy: number, r: number) => Math.hypot(x - cx, y - cy) <= r;
+    const frameOf = (inside: (x: number, y: number) => boolean) => detectObject(draw(inside))[0];
+
+    const ring = frameOf((x, y) => near(x, y, 16, 16, 8) && !near(x, y, 16, 16, 5));
+    const ell = frameOf((x, y) => (x > 8 && x < 13 && y > 8 && y < 24) || (x > 8 && x < 24 && y > 19 && y < 24));
+    for (const frame of [ring, ell]) {
+      expect(frame.found).toBe(false);
+      expect(frame.evidence.solidity).toBeLessThan(MIN_SOLIDITY);
+    }
+    const patches = [[6, 6, 3], [25, 8, 2.5], [10, 24, 3], [24, 25, 2], [16, 15, 3]];
+    const scatter = frameOf((x, y) => patches.some(([cx, cy, r]) => near(x, y, cx, cy, r)));
+    expect(scatter.found).toBe(false);
+    expect(scatter.evidence.clutter).toBeGreaterThan(MAX_CLUTTER);
+    // Two overlapping discs are one compact blob.
+    const peanut = frameOf((x, y) => near(x, y, 13, 16, 4) || near(x, y, 19, 16, 4));
+    expect(peanut.found).toBe(true);
+    expect(peanut.evidence).toMatchObject({ backgroundSpread: 0, clutter: 0 });
   });
 
   it('reports centroid, area, bbox and colour of a rendered object', () => {

@@ -7,6 +7,7 @@ import {
   makeRng,
   parsePrompt,
   qualityScore,
+  randUniform,
   render,
   reorderFrames,
   sampleTrainingSpec,
@@ -31,6 +32,32 @@ function renders(n: number, seedBase: number, filter: (s: PromptSpec) => boolean
 }
 
 const mean = (list: VideoMetrics[], key: keyof VideoMetrics) => aggregateMetrics(list)[key];
+
+/** What an untrained generator draws: N(0,1) per value, clamped to the pixel range. */
+function noiseVideo(seed: number): Video {
+  const video = addNoise({ ...SHAPE_32, data: new Float32Array(8 * 32 * 32 * 3) }, 1, seed);
+  video.data.forEach((v, i) => (video.data[i] = Math.max(-1, Math.min(1, v))));
+  return video;
+}
+
+/** What a half-trained one may draw: five small discs per frame in random colours and places, on a flat background. */
+function scatterVideo(seed: number): Video {
+  const rng = makeRng(seed);
+  const video: Video = { ...SHAPE_32, data: new Float32Array(8 * 32 * 32 * 3) };
+  const colour = () => [0, 1, 2].map(() => randUniform(rng, -1, 1));
+  const background = colour();
+  for (let f = 0; f < 8; f++) {
+    const frame = video.data.subarray(f * 32 * 32 * 3, (f + 1) * 32 * 32 * 3);
+    for (let p = 0; p < 32 * 32; p++) frame.set(background, 3 * p);
+    for (let blob = 0; blob < 5; blob++) {
+      const [cx, cy, r, rgb] = [randUniform(rng, 0, 32), randUniform(rng, 0, 32), randUniform(rng, 1.5, 3.5), colour()];
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) if (Math.hypot(x + 0.5 - cx, y + 0.5 - cy) <= r) frame.set(rgb, 3 * (y * 32 + x));
+      }
+    }
+  }
+  return video;
+}
 
 describe('videoMetrics', () => {
   const clean = renders(120, 10);
@@ -86,6 +113,45 @@ describe('videoMetrics', () => {
     const m = videoMetrics(drifting, spec);
     expect(m.backgroundConsistency).toBeLessThan(0.8);
     expect(m.temporalFlicker).toBeGreaterThan(0.45); // 0.05 of the [0,1] range per frame, FLICKER_SCALE 0.1
+  });
+
+  it('scores pure noise as no object, all flicker, no consistency', () => {
+    const spec = parsePrompt('a red circle moves left');
+    for (const seed of [1, 2, 3]) {
+      const m = videoMetrics(noiseVideo(seed), spec);
+      expect(m.objectFound).toBeLessThanOrEqual(0.1);
+      expect(m.temporalFlicker).toBeGreaterThanOrEqual(0.5);
+      expect(m.subjectConsistency).toBeLessThan(0.1);
+      expect(m.backgroundConsistency).toBeLessThan(0.1); // the same median grey each frame is no background
+      expect(m.motionSmoothness).toBeLessThan(0.1);
+      expect(qualityScore(m)).toBeLessThan(0.2);
+    }
+  });
+
+  it('finds no single object in a scatter of small patches', () => {
+    const spec = parsePrompt('a red circle moves left');
+    const scattered = Array.from({ length: 10 }, (_, seed) => videoMetrics(scatterVideo(seed), spec));
+    for (const m of scattered) expect(m.objectFound).toBeLessThanOrEqual(0.2);
+    expect(mean(scattered, 'objectFound')).toBeLessThan(0.05);
+  });
+
+  it('sees the background flickering in brightness from frame to frame', () => {
+    const [spec, video] = clean[0];
+    const flickering: Video = { ...video, data: new Float32Array(video.data) };
+    const frameSize = 32 * 32 * 3;
+    for (let f = 0; f < 8; f++) {
+      const frame = flickering.data.subarray(f * frameSize, (f + 1) * frameSize);
+      const corner = Array.from(frame.subarray(0, 3)); // the renderer paints the background exactly
+      for (let p = 0; p < frameSize; p += 3) {
+        if (frame[p] === corner[0] && frame[p + 1] === corner[1] && frame[p + 2] === corner[2]) {
+          for (let c = 0; c < 3; c++) frame[p + c] += f % 2 ? 0.06 : -0.06; // ±0.03 of the [0,1] range
+        }
+      }
+    }
+    const m = videoMetrics(flickering, spec);
+    expect(m.objectFound).toBe(1);
+    expect(m.temporalFlicker).toBeGreaterThan(cleanMetrics[0].temporalFlicker + 0.3); // 0.06 per step / FLICKER_SCALE 0.1
+    expect(qualityScore(m)).toBeLessThan(qualityScore(cleanMetrics[0]));
   });
 
   it('finds no object in a black video', () => {

@@ -1,0 +1,84 @@
+/**
+ * Time to sample one video (24 Euler steps, CFG 2) with tfjs-wasm in Node and in Chromium
+ * (the built studio, `?backend=wasm`), median of 5 after one warm-up, in the same run.
+ *   npm run bench:sample -- [--model small] [--runs 5] [--json FILE]
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { chromium } from '@playwright/test';
+import { checkpointFromBytes } from '../src/model/checkpoint';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
+import { parseArgs } from './lib/args';
+import { useWasmBackend } from './lib/tf-node';
+
+const args = parseArgs(process.argv.slice(2), { model: 'small', runs: '5', json: '', port: '4179', backends: 'wasm' });
+const PROMPT = 'a red circle moves right';
+const runs = Number(args.runs);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function nodeTimes(): Promise<number[]> {
+  await useWasmBackend();
+  const file = `public/models/${args.model}.safetensors`;
+  const { config, params } = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t0 = performance.now();
+    await sampleVideos(params, config, { prompts: [PROMPT], seeds: [i], steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE });
+    if (i > 0) times.push(performance.now() - t0); // i = 0 is the warm-up
+  }
+  return times;
+}
+
+async function chromiumTimes(backend: string): Promise<{ times: number[]; adapter: string }> {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${args.port}/?model=${args.model}&backend=${backend}`);
+    await page.getByTestId('engine-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 300_000 });
+    const adapter = (await page.getByTestId('adapter').textContent()) ?? '';
+    const times: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT);
+      await page.getByRole('spinbutton', { name: 'Seed' }).fill(String(i));
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page.locator('[data-testid="engine-status"][data-status="ready"]').waitFor({ timeout: 600_000 });
+      const ms = Number(await page.getByTestId('generation-time').getAttribute('data-ms'));
+      if (i > 0) times.push(ms);
+    }
+    return { times, adapter };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main() {
+  const node = await nodeTimes();
+  const build = spawn('npx', ['vite', 'build'], { stdio: 'ignore' });
+  await new Promise((r) => build.on('exit', r));
+  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', args.port, '--strictPort'], { stdio: 'ignore', detached: true });
+  await new Promise((r) => setTimeout(r, 3000));
+  const rows: { where: string; backend: string; adapter: string; median_ms: number; runs_ms: number[] }[] = [
+    { where: 'node', backend: 'wasm (1 thread, SIMD)', adapter: 'cpu', median_ms: median(node), runs_ms: node },
+  ];
+  try {
+    for (const backend of args.backends.split(',')) {
+      const c = await chromiumTimes(backend);
+      rows.push({ where: 'chromium', backend, adapter: c.adapter, median_ms: median(c.times), runs_ms: c.times });
+    }
+  } finally {
+    if (server.pid) process.kill(-server.pid);
+  }
+  console.log(`\nsampling one ${args.model} video ("${PROMPT}", ${DEFAULT_SAMPLE_STEPS} steps, guidance ${DEFAULT_GUIDANCE}), median of ${runs}\n`);
+  console.log('| where | backend | adapter | median | runs (ms) |\n|---|---|---|---:|---|');
+  for (const r of rows) console.log(`| ${r.where} | ${r.backend} | ${r.adapter} | ${(r.median_ms / 1000).toFixed(2)} s | ${r.runs_ms.map((x) => x.toFixed(0)).join(', ')} |`);
+  console.log(`\nratio chromium/node: ${(rows[1].median_ms / rows[0].median_ms).toFixed(2)}`);
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify({ model: args.model, prompt: PROMPT, steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE, rows }, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
