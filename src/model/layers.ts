@@ -12,6 +12,9 @@ export interface LoraWeights {
   down: tf.Tensor2D;
   up: tf.Tensor2D;
   scale: number;
+  /** Dropout probability on the adapter's input (training only); 0 = none. */
+  dropout?: number;
+  dropoutSeed?: number;
 }
 
 /** Optional hooks a forward pass consults for each Linear (LoRA lives here; see the Engine issue). */
@@ -71,8 +74,9 @@ export function linear(params: Params, name: string, x: tf.Tensor2D, hooks?: Lin
   let y = matmulBias(x, w, b);
   const lora = hooks?.lora?.(name);
   if (lora) {
-    // y += scale · (x A) B — both matmuls plain 2-D.
-    y = tf.add(y, tf.mul(matmul2d(matmul2d(x, lora.down), lora.up), lora.scale));
+    // y += scale · (dropout(x) A) B — both matmuls plain 2-D.
+    const xIn = lora.dropout ? tf.dropout(x, lora.dropout, undefined, lora.dropoutSeed) as tf.Tensor2D : x;
+    y = tf.add(y, tf.mul(matmul2d(matmul2d(xIn, lora.down), lora.up), lora.scale));
   }
   return y;
 }
