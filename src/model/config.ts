@@ -34,7 +34,17 @@ export interface ModelConfig {
   temporalAttention: TemporalAttentionMode;
   /** Width of the sinusoidal timestep features fed to the timestep MLP. */
   timestepFeatures: number;
+  /**
+   * What the network's output head predicts. `x0`: the clean video, turned into the velocity
+   * v = (x_t − x̂0)/max(t, tMin) (JiT, Li & He 2025): a p×p×3 pixel patch has more dimensions
+   * (192 for 8×8) than a token (96), so a network that must output the per-pixel noise in
+   * ε − x0 cannot, while the clean video is low-dimensional. `velocity`: the head predicts v.
+   */
+  prediction: 'x0' | 'velocity';
 }
+
+/** Smallest t used when turning an x0 prediction into a velocity (bounds the 1/t gain). */
+export const PREDICTION_T_MIN = 0.05;
 
 export const SPECIAL_TOKENS = ['<pad>', '<bos>'] as const;
 export const PAD_ID = 0;
@@ -70,6 +80,7 @@ export function validateConfig(c: ModelConfig, source = 'config'): void {
   if (c.textHiddenSize % c.textHeads !== 0) fail(`textHiddenSize ${c.textHiddenSize} must be divisible by textHeads ${c.textHeads}`);
   if (c.timestepFeatures % 2 !== 0) fail(`timestepFeatures ${c.timestepFeatures} must be even`);
   if (c.spatialAttention !== 'frame' && c.spatialAttention !== 'sparse-causal') fail(`spatialAttention must be "frame" or "sparse-causal", got ${JSON.stringify(c.spatialAttention)}`);
+  if (c.prediction !== 'x0' && c.prediction !== 'velocity') fail(`prediction must be "x0" or "velocity", got ${JSON.stringify(c.prediction)}`);
   if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
   if (!Array.isArray(c.vocab) || c.vocab[PAD_ID] !== '<pad>' || c.vocab[BOS_ID] !== '<bos>') fail('vocab must be an array starting with "<pad>", "<bos>"');
 }

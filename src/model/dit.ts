@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, type AttentionMask } from './attention';
-import { PAD_ID, tokensPerFrame, type ModelConfig } from './config';
+import { PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from './config';
 import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } from './layers';
 import type { Params } from './params';
 
@@ -162,7 +162,8 @@ function block(params: Params, config: ModelConfig, i: number, h: tf.Tensor2D, c
 // ---------------------------------------------------------------- model
 
 /**
- * Predict the rectified-flow velocity v = ε − x0.
+ * Predict the rectified-flow velocity v = ε − x0 (from an x0 or a velocity head, see
+ * `ModelConfig.prediction`).
  * @param x      noisy video [B, F, H, W, 3]
  * @param t      per-frame time [B, F] in [0, 1] (frame 0 gets t = 0 in first-frame mode)
  * @param ids    token ids [B, Lt] (int32)
@@ -197,5 +198,9 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
   // 5. Final adaLN (shift, scale) and projection back to pixels.
   const [shift, scale] = tf.split(linear(params, 'norm_out.linear', cond, hooks).reshape([b * f, 2, w]), 2, 1);
   const out = linear(params, 'proj_out', modulate(layerNorm(h), shift, scale, d), hooks);
-  return unpatchify(out, [b, f, hgt, wid, c], config.patchSize);
+  const head = unpatchify(out, [b, f, hgt, wid, c], config.patchSize);
+  if (config.prediction === 'velocity') return head;
+  // 6. x0 head → velocity: v = (x_t − x̂0) / max(t, tMin).
+  const tClamped = tf.maximum(t, PREDICTION_T_MIN).reshape([b, f, 1, 1, 1]);
+  return tf.div(tf.sub(x, head), tClamped) as tf.Tensor5D;
 }

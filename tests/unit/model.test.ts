@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
 import { attention, gatherSparseCausalKV, referenceAttention, type AttentionMask } from '../../src/model/attention';
-import { BOS_ID, PAD_ID, tokensPerFrame, type ModelConfig } from '../../src/model/config';
+import { BOS_ID, PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from '../../src/model/config';
 import { forward } from '../../src/model/dit';
 import { matmulBias } from '../../src/model/layers';
 import { countParameters, initParams, parameterSpecs, type Params } from '../../src/model/params';
@@ -143,11 +143,14 @@ describe('video DiT', () => {
     const full = frameDelta({ ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'full' });
     expect(full[0]).toBeGreaterThan(1e-3);
   });
-  it('with zero-initialised adaLN and output projection, a fresh model predicts zero velocity', () => {
+  it('a fresh model (zero-initialised adaLN and head) predicts x̂0 = 0, i.e. v = x_t / max(t, tMin)', () => {
     const config = presetConfig('tiny');
     const p = initParams(config, 1, false);
     const { x, t, ids } = inputs(config, 1);
-    expect(tf.max(tf.abs(forward(p, config, x, t, ids))).dataSync()[0]).toBe(0);
+    const want = tf.div(x, tf.maximum(t, PREDICTION_T_MIN).reshape([1, config.frames, 1, 1, 1]));
+    expect(tf.max(tf.abs(tf.sub(forward(p, config, x, t, ids), want))).dataSync()[0]).toBeLessThan(1e-5);
+    const velocityHead = { ...config, prediction: 'velocity' as const };
+    expect(tf.max(tf.abs(forward(p, velocityHead, x, t, ids))).dataSync()[0]).toBe(0);
   });
   it('the shipped configs have the sizes the README states', () => {
     expect(tokensPerFrame(presetConfig('small'))).toBe(16);
