@@ -50,6 +50,8 @@ export function checkpointFromBytes(bytes: Uint8Array, fileName: string, opts: {
   } catch (e) {
     throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
   }
+  // Checkpoints written before the x0 head existed predicted the velocity directly.
+  config.prediction ??= 'velocity';
   try {
     validateConfig(config, fileName);
   } catch (e) {
