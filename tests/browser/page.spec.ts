@@ -35,16 +35,27 @@ test(`generates a video from a prompt and loops it on the canvas (${label})`, as
   expect(Number(now)).toBe(Number(max));
   await expect(page.getByRole('alert')).toHaveCount(0);
 
-  // The frame on the canvas is a picture, not a flat fill.
-  const distinctColours = await canvas.evaluate((element) => {
+  // The canvas loops the video: the frame counter advances, pixels are opaque, and across the
+  // loop the picture is not one flat fill (a single frame may be, e.g. an object leaving the frame).
+  const drawnBefore = Number(await canvas.getAttribute('data-frames-drawn'));
+  const seen = await canvas.evaluate(async (element) => {
     const c = element as HTMLCanvasElement;
-    const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
     const colours = new Set<number>();
-    for (let i = 0; i < data.length; i += 4) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-    return { count: colours.size, width: c.width, height: c.height };
+    let transparent = 0;
+    for (let k = 0; k < 8; k++) {
+      const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      for (let i = 0; i < data.length; i += 4) {
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+        if (data[i + 3] !== 255) transparent++;
+      }
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    return { colours: colours.size, transparent, width: c.width };
   });
-  expect(distinctColours.width).toBeGreaterThan(1);
-  expect(distinctColours.count).toBeGreaterThan(1);
+  expect(seen.width).toBeGreaterThan(1);
+  expect(seen.transparent).toBe(0);
+  expect(seen.colours).toBeGreaterThan(1);
+  expect(Number(await canvas.getAttribute('data-frames-drawn'))).toBeGreaterThan(drawnBefore);
   expect(pageErrors).toEqual([]);
 });
 }
