@@ -22,16 +22,17 @@ const smooth = points.map(([s], i) => {
 const [W, H, L, R, T, B] = [640, 320, 56, 16, 28, 40];
 const maxStep = points[points.length - 1][0];
 const losses = smooth.map(([, l]) => l);
-const lo = Math.floor(Math.min(...losses) * 20) / 20, hi = Math.ceil(Math.max(...losses.slice(Math.min(5, losses.length - 1))) * 20) / 20;
+// Log scale: the loss falls by an order of magnitude early, then improves by percent.
+const lo = Math.log10(Math.min(...losses)) - 0.05, hi = Math.log10(Math.max(...losses)) + 0.05;
 const x = (s: number) => L + ((W - L - R) * s) / maxStep;
-const y = (l: number) => T + ((H - T - B) * (hi - Math.min(hi, l))) / (hi - lo);
+const y = (l: number) => T + ((H - T - B) * (hi - Math.log10(l))) / (hi - lo);
 const path = smooth.map(([s, l], i) => `${i ? 'L' : 'M'}${x(s).toFixed(1)},${y(l).toFixed(1)}`).join(' ');
-const yTicks = Array.from({ length: 6 }, (_, i) => lo + ((hi - lo) * i) / 5);
+const yTicks = Array.from({ length: 6 }, (_, i) => 10 ** (lo + ((hi - lo) * i) / 5));
 const xTicks = Array.from({ length: 5 }, (_, i) => Math.round((maxStep * i) / 4));
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <rect width="${W}" height="${H}" fill="white"/>
-<text x="${L}" y="16" font-size="13">Pretraining loss, ${JSON.parse(metadata.config).name} (moving average of ${k}×${points.length > 1 ? points[1][0] - points[0][0] : 1} steps) — ${(run.wallSeconds / 3600).toFixed(2)} h, step ${run.step}</text>
-${yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`).join('\n')}
+<text x="${L}" y="16" font-size="13">Pretraining loss (log scale), ${JSON.parse(metadata.config).name} (moving average of ${k}×${points.length > 1 ? points[1][0] - points[0][0] : 1} steps) — ${(run.wallSeconds / 3600).toFixed(2)} h, step ${run.step}</text>
+${yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(2)}</text>`).join('\n')}
 ${xTicks.map((s) => `<text x="${x(s)}" y="${H - B + 16}" text-anchor="middle">${s}</text>`).join('\n')}
 <text x="${(W + L) / 2}" y="${H - 6}" text-anchor="middle">step</text>
 <path d="${path}" fill="none" stroke="#1f6feb" stroke-width="1.5"/>
