@@ -12,11 +12,11 @@ import { checkpointFromBytes } from '../src/model/checkpoint';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
 import { ACTIONS, DIRECTIONAL_ACTIONS } from '../src/world/vocab';
 import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type VideoMetrics } from '../src/world/metrics';
-import { formatPrompt, HELD_OUT_SEED_BASE, heldOutSpecs, type PromptSpec } from '../src/world/prompt';
+import { formatPrompt, type PromptSpec } from '../src/world/prompt';
 import { render } from '../src/world/render';
-import { makeRng } from '../src/world/rng';
 import { videoToUint8, type Video } from '../src/world/video';
 import { parseArgs } from './lib/args';
+import { heldOutSet } from './lib/held-out';
 import { contactSheet, encodePng } from './lib/png';
 import { useWasmBackend } from './lib/tf-node';
 
@@ -24,17 +24,6 @@ const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', samples: '128', json: '', batch: '8',
   steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16',
 }, ['first-frame']);
-
-/** N held-out (spec, seed) pairs: the held-out combos in a fixed shuffled order, cycled. */
-export function heldOutSet(n: number): { spec: PromptSpec; seed: number }[] {
-  const specs = heldOutSpecs();
-  const rng = makeRng(20261121);
-  for (let i = specs.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [specs[i], specs[j]] = [specs[j], specs[i]];
-  }
-  return Array.from({ length: n }, (_, i) => ({ spec: specs[i % specs.length], seed: HELD_OUT_SEED_BASE + i }));
-}
 
 /** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
 type Summary = AggregateMetrics & { directionAccuracy: number; actionAccuracyByCategory: Record<string, number> };

@@ -142,21 +142,25 @@ export function preferenceTermsFromMses(mses: PairMses, opts: PreferenceLossOpti
 export function pairMses(batch: PreferenceBatch): PairMses {
   const p = checkBatch(batch);
   return tf.tidy(() => {
-    const half = (x: tf.Tensor5D, side: 0 | 1) => tf.slice(x, [side * p, 0, 0, 0, 0], [p, -1, -1, -1, -1]) as tf.Tensor5D;
-    const maskHalf = (side: 0 | 1) => tf.slice(batch.mask, [side * p, 0], [p, -1]) as tf.Tensor2D;
-    const m = (x: tf.Tensor5D, side: 0 | 1) => perSampleMse(half(x, side), half(batch.target, side), maskHalf(side));
-    return {
-      policyWinner: m(batch.policy, 0),
-      referenceWinner: m(batch.reference, 0),
-      policyLoser: m(batch.policy, 1),
-      referenceLoser: m(batch.reference, 1),
-    };
+    // All 2P samples at once, then split the [2P] vectors: slicing the 5-D predictions instead
+    // would make tfjs-webgpu 4.22 differentiate a 5-D slice with a 5-D pad, whose shader does not
+    // compile ("cannot index type 'vec5'"), and drop every command after it.
+    const policy = perSampleMse(batch.policy, batch.target, batch.mask); // [2P]
+    const reference = perSampleMse(batch.reference, batch.target, batch.mask); // [2P]
+    const winners = (m: tf.Tensor1D) => tf.slice(m, [0], [p]);
+    const losers = (m: tf.Tensor1D) => tf.slice(m, [p], [p]);
+    return { policyWinner: winners(policy), referenceWinner: winners(reference), policyLoser: losers(policy), referenceLoser: losers(reference) };
   });
 }
 
 /** Reference preference loss: MSEs by `perSampleMse`, then `preferenceTermsFromMses`. */
 export function preferenceTerms(batch: PreferenceBatch, opts: PreferenceLossOptions): PreferenceTerms {
-  return tf.tidy(() => preferenceTermsFromMses(pairMses(batch), opts, batch.desirable));
+  return tidyTerms(() => preferenceTermsFromMses(pairMses(batch), opts, batch.desirable));
+}
+
+/** tf.tidy for a `PreferenceTerms` result (tfjs's TensorContainer type does not admit interfaces). */
+export function tidyTerms(fn: () => PreferenceTerms): PreferenceTerms {
+  return tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as PreferenceTerms;
 }
 
 /** Number of pairs P; throws, naming the tensor, when the batch is inconsistent. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_LORA_TARGETS } from '../prefs/targets';
 import type { ModelConfig } from './config';
 import type { LinearHooks, LoraWeights } from './layers';
 import { linearModules, parameterSpecs, type Params } from './params';
@@ -20,10 +21,10 @@ export interface LoraConfig {
   targetModules: string[];
 }
 
-/** Default targets: q, k, v and out of the spatial, temporal and cross attentions (DESIGN §4). */
-export const DEFAULT_LORA_TARGETS = ['attn_spatial', 'attn_temporal', 'attn_cross'].flatMap((a) => ['to_q', 'to_k', 'to_v', 'to_out'].map((p) => `${a}.${p}`));
+/** Default targets (q, k, v, out of the three attentions) live in plain data for the page. */
+export { DEFAULT_LORA_TARGETS };
 
-export const DEFAULT_LORA_CONFIG: LoraConfig = { rank: 4, alpha: 4, dropout: 0, targetModules: DEFAULT_LORA_TARGETS };
+export const DEFAULT_LORA_CONFIG: LoraConfig = { rank: 4, alpha: 4, dropout: 0, targetModules: [...DEFAULT_LORA_TARGETS] };
 
 /** The model's Linear modules matched by the config's target suffixes (error if none match). */
 export function resolveLoraTargets(config: ModelConfig, targets: string[]): string[] {
@@ -53,8 +54,11 @@ export class LoraAdapter {
       const [out, inDim] = shapes.get(name)!;
       // peft's kaiming_uniform_(a=√5) on A is U(−1/√in, 1/√in).
       const bound = 1 / Math.sqrt(inDim);
-      const down = tf.variable(tf.randomUniform([inDim, config.rank], -bound, bound, 'float32', (s = (s * 1664525 + 1013904223) >>> 0)), true);
-      const up = tf.variable(tf.zeros([config.rank, out]), true);
+      // Inside tidy so the initial-value tensors are released (a variable keeps its own reference).
+      const [down, up] = tf.tidy(() => [
+        tf.variable(tf.randomUniform([inDim, config.rank], -bound, bound, 'float32', (s = (s * 1664525 + 1013904223) >>> 0)), true),
+        tf.variable(tf.zeros([config.rank, out]), true),
+      ]);
       this.modules.set(name, { down, up });
     }
   }

@@ -1,0 +1,286 @@
+/**
+ * Closed-loop benchmark of the preference engine (Engine issue §5), tfjs-wasm in Node:
+ *   npm run bench:loop -- --rounds 3 --pairs 64 [--variants dpo,kto,online] [--model small]
+ *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
+ *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base]
+ * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
+ * training prompts → label them (dpo, kto: the simulated annotator standing in for people;
+ * online: the critic on the fly, unsure pairs to the simulated annotator) → train a round →
+ * merge. After each round: the simulated annotator's win rate of round k vs base on held-out
+ * prompts with the same seeds (ties half, 95 % interval), the world metrics of both, the
+ * implicit accuracy on held-out labelled pairs, and what the round cost.
+ * `--model tiny` runs the whole loop in a minute as a smoke test (an untrained tiny model is
+ * used when public/models/tiny.safetensors is missing).
+ */
+import fs from 'node:fs';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
+import { Policy } from '../src/engine/policy';
+import { runOnlineRound } from '../src/engine/online-round';
+import { dpoSlots, type PreferenceSlot } from '../src/engine/preference-batch';
+import { runRound } from '../src/engine/round-runner';
+import { samplePairVideos } from '../src/engine/sample-pairs';
+import { evaluatePreferences } from '../src/engine/train-round';
+import { checkpointFromBytes } from '../src/model/checkpoint';
+import type { ModelConfig } from '../src/model/config';
+import { initParams, type Params } from '../src/model/params';
+import { presetConfig } from '../src/model/presets';
+import { Critic, criticConfig, criticExamples } from '../src/prefs/critic';
+import { dpoPreferences } from '../src/prefs/judgments';
+import { criticLabeller } from '../src/prefs/online';
+import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
+import { roundHyper } from '../src/prefs/rounds';
+import type { Judgment, Pair, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
+import { createSimulatedAnnotator, type SimulatedAnnotator } from '../src/world/annotator';
+import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type MetricKey, type VideoMetrics } from '../src/world/metrics';
+import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec, type PromptSpec } from '../src/world/prompt';
+import { hashString, makeRng } from '../src/world/rng';
+import type { Video } from '../src/world/video';
+import { parseArgs } from './lib/args';
+import { heldOutSet } from './lib/held-out';
+import { useWasmBackend } from './lib/tf-node';
+
+const args = parseArgs(process.argv.slice(2), {
+  model: 'small', checkpoint: '', rounds: '3', pairs: '64', variants: 'dpo,kto,online', json: '', eval: '64',
+  'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
+  steps: '', beta: '', lr: '', rank: '', batch: '', 'sft-weight': '', reference: '',
+  'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300',
+});
+
+const VARIANTS: RoundMethod[] = ['dpo', 'kto', 'online'];
+/** World metrics whose regression the issue rules out (beyond noise); `temporalFlicker` is lower-better. */
+const GUARDED: MetricKey[] = ['temporalFlicker', 'subjectConsistency', 'backgroundConsistency', 'motionSmoothness'];
+
+interface EvalItem { spec: PromptSpec; prompt: string; seed: number }
+
+interface RoundResult {
+  round: number;
+  win_rate: number;
+  ci: [number, number];
+  implicit_accuracy: number;
+  metrics: AggregateMetrics;
+  /** Paired difference round − base per metric, with its standard error. */
+  metric_deltas: Record<string, { mean: number; se: number; worse_beyond_noise: boolean }>;
+  seconds: number;
+  cost: { pairs: number; examples: number; human_labels: number; critic_labels: number; queued: number; steps: number; sample_s: number; label_s: number; train_s: number; eval_s: number; ms_per_step: number };
+  train: { loss: number; implicit_accuracy: number; reward_margin: number };
+}
+
+const num = (key: string, fallback?: number) => (args[key] === '' ? fallback : Number(args[key]));
+
+function loadBase(): { config: ModelConfig; params: Params; source: string } {
+  const file = args.checkpoint || `public/models/${args.model}.safetensors`;
+  if (fs.existsSync(file)) {
+    const { config, params, metadata } = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
+    return { config, params, source: `${file} (step ${metadata.step ?? '?'})` };
+  }
+  if (args.model !== 'tiny') throw new Error(`${file} does not exist. Pretrain it first (npm run pretrain -- --config ${args.model}) or pass --checkpoint.`);
+  console.warn(`${file} is missing: using an untrained tiny model (a smoke test of the loop, not a measurement).`);
+  const config = presetConfig('tiny');
+  return { config, params: initParams(config, 1, false), source: 'untrained tiny (random init)' };
+}
+
+function hyperFromArgs(method: RoundMethod): RoundHyperParameters {
+  const d = roundHyper({ method });
+  return roundHyper({
+    method, seed: Number(args.seed),
+    steps: num('steps', d.steps), beta: num('beta', d.beta), lr: num('lr', d.lr), batchSize: num('batch', d.batchSize),
+    sftWeight: num('sft-weight', d.sftWeight), reference: (args.reference || d.reference) as RoundHyperParameters['reference'],
+    lora: { rank: num('rank', d.lora.rank), alpha: num('rank', d.lora.alpha) },
+  });
+}
+
+async function sampleSet(config: ModelConfig, params: Params, items: EvalItem[], steps: number, guidance: number): Promise<Video[]> {
+  const shape = { frames: config.frames, height: config.height, width: config.width };
+  const per = config.frames * config.height * config.width * 3;
+  const out: Video[] = [];
+  for (let i = 0; i < items.length; i += 8) {
+    const chunk = items.slice(i, i + 8);
+    const data = await sampleVideos(params, config, { prompts: chunk.map((c) => c.prompt), seeds: chunk.map((c) => c.seed), steps, guidance });
+    chunk.forEach((_, k) => out.push({ ...shape, data: data.slice(k * per, (k + 1) * per) }));
+  }
+  return out;
+}
+
+/** Mean and 95 % normal interval of per-item scores in [0, 1] (win 1, tie ½, loss 0). */
+function meanInterval(scores: number[]): { mean: number; ci: [number, number] } {
+  const n = scores.length;
+  const mean = scores.reduce((a, b) => a + b, 0) / n;
+  const variance = scores.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(1, n - 1);
+  const half = 1.96 * Math.sqrt(variance / n);
+  return { mean, ci: [Math.max(0, mean - half), Math.min(1, mean + half)] };
+}
+
+function metricDeltas(round: VideoMetrics[], base: VideoMetrics[]): RoundResult['metric_deltas'] {
+  const out: RoundResult['metric_deltas'] = {};
+  for (const key of METRIC_KEYS) {
+    const d = round.map((m, i) => m[key] - base[i][key]);
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    const se = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, d.length - 1) / d.length);
+    const worse = key === 'temporalFlicker' ? mean : -mean;
+    out[key] = { mean, se, worse_beyond_noise: GUARDED.includes(key) && worse > 2 * se && worse > 1e-9 };
+  }
+  return out;
+}
+
+/**
+ * Simulated people: each pair shown with a random side on the left, judged left / right / tie /
+ * both-bad by the annotator, recorded as a person's judgment would be.
+ */
+function simulatedJudgments(pairs: Pair[], store: Map<string, Float32Array>, annotator: SimulatedAnnotator, config: ModelConfig, round: number, seed: string): Judgment[] {
+  const shape = { frames: config.frames, height: config.height, width: config.width };
+  const rng = makeRng(hashString(`sides:${seed}`));
+  return pairs.map((pair, i) => {
+    const leftWas = randomLeft(rng);
+    const [left, right] = [pair.videoIds[leftWas], pair.videoIds[1 - leftWas]].map((id) => ({ ...shape, data: store.get(id)! }));
+    const decision = annotator.judge(pair.prompt, left, right);
+    return pairwiseJudgment({ id: `sim-${seed}-${i}`, pair, decision, leftWas, annotator: 'simulated-person', annotatorKind: 'simulated', round });
+  });
+}
+
+function trainingPrompts(count: number, seed: string): string[] {
+  const rng = makeRng(hashString(seed));
+  return Array.from({ length: count }, () => formatPrompt(sampleTrainingSpec(rng)));
+}
+
+async function main() {
+  await useWasmBackend();
+  const { config, params: baseParams, source } = loadBase();
+  const rounds = Number(args.rounds);
+  const pairCount = Number(args.pairs);
+  const sampler = { steps: Number(args['sample-steps']), guidance: Number(args.guidance) };
+  const variants = args.variants.split(',').map((v) => v.trim()) as RoundMethod[];
+  for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`Unknown variant "${v}". Variants: ${VARIANTS.join(', ')}.`);
+  const labelAnnotator = () => createSimulatedAnnotator({ noise: Number(args['label-noise']), tieRate: Number(args['tie-rate']), bothBadThreshold: 0.3, seed: Number(args.seed) });
+  // The judge of round k vs base: noiseless, a tie only when the two are practically equal.
+  const judge = createSimulatedAnnotator({ noise: 0, tieRate: 1, tieMargin: 0.01, seed: 0 });
+  console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairCount} pairs, variants ${variants.join(', ')}, sampler ${sampler.steps} steps CFG ${sampler.guidance}`);
+
+  // 1. Held-out prompts with fixed seeds: base videos once; all variants compare against them.
+  const t0 = performance.now();
+  const evalItems: EvalItem[] = heldOutSet(Number(args.eval)).map(({ spec, seed }) => ({ spec, prompt: formatPrompt(spec), seed }));
+  const baseVideos = await sampleSet(config, baseParams, evalItems, sampler.steps, sampler.guidance);
+  const baseMetricList = baseVideos.map((v, i) => videoMetrics(v, evalItems[i].spec));
+  const baseMetrics = aggregateMetrics(baseMetricList);
+  // 2. Held-out labelled pairs (base samples, other seeds) for the implicit accuracy.
+  const heldStore = new Map<string, Float32Array>();
+  const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout' })
+    .map((p, i) => ({ ...p, seeds: [HELD_OUT_SEED_BASE + 500_000 + 2 * i, HELD_OUT_SEED_BASE + 500_001 + 2 * i] as [number, number] }));
+  await samplePairVideos(config, baseParams, heldPairs, heldStore);
+  const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelAnnotator(), config, 0, 'heldout')), heldStore, config);
+  console.log(`base: ${evalItems.length} held-out videos, ${heldSlots.length} labelled held-out pairs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+
+  const report: { settings: Record<string, unknown>; variants: Record<string, { base_metrics: AggregateMetrics; rounds: RoundResult[]; hyper: RoundHyperParameters }> } = {
+    settings: { model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length, sampler, label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), confidence: Number(args.confidence) },
+    variants: {},
+  };
+
+  for (const variant of variants) {
+    const hyper = hyperFromArgs(variant);
+    const policy = new Policy(config, baseParams);
+    const records: RoundRecord[] = [];
+    const pairs: Pair[] = [];
+    const judgments: Judgment[] = [];
+    const store = new Map<string, Float32Array>();
+    const annotator = labelAnnotator();
+    const results: RoundResult[] = [];
+    let critic: Critic | null = null;
+    let humanLabels = 0;
+    // Online: the critic starts from `--pairs` people-labelled base pairs (OnlineVPO's reward model is trained first).
+    if (variant === 'online') {
+      const warm = planPairs({ prompts: trainingPrompts(pairCount, `critic:${args.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'critic-warmup' });
+      await samplePairVideos(config, baseParams, warm, store);
+      const warmJudgments = simulatedJudgments(warm, store, annotator, config, 0, 'critic-warmup');
+      humanLabels += warm.length;
+      critic = new Critic(criticConfig(config, config.vocab.slice(2)), Number(args.seed));
+      critic.train(criticExamples(warm, warmJudgments, store), { steps: Number(args['critic-steps']), seed: Number(args.seed) });
+    }
+    for (let k = 1; k <= rounds; k++) {
+      const tRound = performance.now();
+      let sampleS = 0, labelS = 0, queued = 0, criticLabels = 0;
+      let record: RoundRecord;
+      const prompts = trainingPrompts(pairCount, `round:${args.seed}:${variant}:${k}`);
+      if (variant !== 'online') {
+        // 3a. On-policy pairs, labelled by the simulated annotator, one round of DPO or KTO.
+        const fresh = planPairs({ prompts, pairsPerPrompt: 1, round: policy.round, seed: Number(args.seed) * 100 + k, sampler, idPrefix: `${variant}-r${k}` });
+        let t = performance.now();
+        await samplePairVideos(config, policy.params, fresh, store);
+        sampleS = (performance.now() - t) / 1000;
+        t = performance.now();
+        const labels = simulatedJudgments(fresh, store, annotator, config, k, `${variant}-${k}`);
+        labelS = (performance.now() - t) / 1000;
+        humanLabels += labels.length;
+        pairs.push(...fresh);
+        judgments.push(...labels);
+        record = await runRound({ config, policy, rounds: records, pairs, judgments, store, hyper });
+      } else {
+        // 3b. Online: the critic labels on-policy pairs on the fly; unsure ones go to "people".
+        const out = await runOnlineRound({
+          config, policy, rounds: records, pairs, judgments, store, hyper, prompts, pairsPerPrompt: 1, sampler,
+          labeller: criticLabeller(critic!), confidenceThreshold: Number(args.confidence),
+          onProgress: (phase, done, total) => { if (phase === 'sample' && done === total) sampleS = (performance.now() - tRound) / 1000; },
+        });
+        if (!out.record) throw new Error(`online round ${k}: no pair reached confidence ${args.confidence}; lower --confidence or train the critic longer (--critic-steps).`);
+        record = out.record;
+        criticLabels = out.judgments.length;
+        queued = out.queued.length;
+        pairs.push(...out.pairs);
+        judgments.push(...out.judgments);
+        // People answer the queue; their labels train the next round and refine the critic.
+        const t = performance.now();
+        const answers = simulatedJudgments(out.queued, store, annotator, config, k + 1, `queue-${k}`);
+        humanLabels += answers.length;
+        judgments.push(...answers);
+        const human = judgments.filter((j) => j.annotatorKind === 'simulated');
+        if (human.length) critic!.train(criticExamples(pairs, human, store), { steps: Math.ceil(Number(args['critic-steps']) / 3), seed: Number(args.seed) + k });
+        labelS = (performance.now() - t) / 1000;
+      }
+      records.push(record);
+      if (record.status !== 'completed') throw new Error(`${variant} round ${k} ${record.status}: ${record.note}`);
+      const trainS = record.timings.seconds;
+      const seconds = (performance.now() - tRound) / 1000;
+      // 4. Evaluate round k against base on the held-out prompts, same seeds.
+      const tEval = performance.now();
+      const videos = await sampleSet(config, policy.params, evalItems, sampler.steps, sampler.guidance);
+      const metricList = videos.map((v, i) => videoMetrics(v, evalItems[i].spec));
+      const scores = videos.map((v, i) => ({ left: 1, right: 0, tie: 0.5, 'both-bad': 0.5 })[judge.judge(evalItems[i].spec, v, baseVideos[i])]);
+      const win = meanInterval(scores);
+      const implicit = evaluatePreferences(config, { params: policy.params }, { params: policy.base }, heldSlots, hyper.beta, 'bench-heldout');
+      const last = record.metrics.slice(-10);
+      const avg = (f: (m: (typeof last)[number]) => number) => last.reduce((a, m) => a + f(m), 0) / Math.max(1, last.length);
+      results.push({
+        round: k, win_rate: win.mean, ci: win.ci, implicit_accuracy: implicit.implicitAccuracy, metrics: aggregateMetrics(metricList),
+        metric_deltas: metricDeltas(metricList, baseMetricList), seconds,
+        cost: { pairs: prompts.length, examples: record.examples, human_labels: humanLabels, critic_labels: criticLabels, queued, steps: record.metrics.length, sample_s: sampleS, label_s: labelS, train_s: trainS, eval_s: (performance.now() - tEval) / 1000, ms_per_step: record.timings.msPerStep },
+        train: { loss: avg((m) => m.loss), implicit_accuracy: avg((m) => m.implicitAccuracy), reward_margin: avg((m) => m.rewardMargin) },
+      });
+      const r = results[results.length - 1];
+      console.log(`${variant} round ${k}: win ${(100 * r.win_rate).toFixed(1)} % [${(100 * r.ci[0]).toFixed(1)}, ${(100 * r.ci[1]).toFixed(1)}], held-out implicit acc ${(100 * r.implicit_accuracy).toFixed(1)} %, ${seconds.toFixed(0)} s (sample ${sampleS.toFixed(0)}, label ${labelS.toFixed(1)}, train ${trainS.toFixed(0)} s at ${r.cost.ms_per_step.toFixed(0)} ms/step)`);
+    }
+    report.variants[variant] = { base_metrics: baseMetrics, rounds: results, hyper };
+    critic?.dispose();
+    policy.dispose();
+  }
+  printTable(report.variants, baseMetrics);
+  if (args.json) {
+    fs.writeFileSync(args.json, JSON.stringify(report, null, 2));
+    console.log(`\nwrote ${args.json}`);
+  }
+}
+
+function printTable(variants: Record<string, { rounds: RoundResult[] }>, base: AggregateMetrics): void {
+  const f3 = (x: number) => x.toFixed(3);
+  console.log('\n| variant | round | win rate vs base (95 % CI) | held-out implicit acc | action acc | flicker ↓ | subject cons. | motion smooth. | regressions | s/round |');
+  console.log('|---|---:|---|---:|---:|---:|---:|---:|---|---:|');
+  console.log(`| base | 0 | – | – | ${f3(base.actionCorrect)} | ${f3(base.temporalFlicker)} | ${f3(base.subjectConsistency)} | ${f3(base.motionSmoothness)} | – | – |`);
+  for (const [name, v] of Object.entries(variants)) {
+    for (const r of v.rounds) {
+      const worse = Object.entries(r.metric_deltas).filter(([, d]) => d.worse_beyond_noise).map(([k]) => k).join(', ') || 'none';
+      console.log(`| ${name} | ${r.round} | ${(100 * r.win_rate).toFixed(1)} % (${(100 * r.ci[0]).toFixed(1)}–${(100 * r.ci[1]).toFixed(1)}) | ${(100 * r.implicit_accuracy).toFixed(1)} % | ${f3(r.metrics.actionCorrect)} | ${f3(r.metrics.temporalFlicker)} | ${f3(r.metrics.subjectConsistency)} | ${f3(r.metrics.motionSmoothness)} | ${worse} | ${r.seconds.toFixed(0)} |`);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * LoRA adapters (tfjs variables, memory layout) ↔ LoraSnapshot (plain data, PyTorch layout), and
+ * merging a snapshot into model weights. Memory layout: down = A [in, r], up = B [r, out], so
+ * lora_A (file) = downᵀ [r, in] and lora_B (file) = upᵀ [out, r].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../model/config';
+import { LoraAdapter } from '../model/lora';
+import { parameterSpecs, type Params } from '../model/params';
+import { decodeSnapshot, encodeModule, type LoraModuleArrays } from '../prefs/lora-data';
+import type { LoraSnapshot } from '../prefs/types';
+
+/** Row-major transpose of a [rows, cols] matrix. */
+export function transposeArray(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** The adapter's weights as plain data (one GPU/WASM read per tensor). */
+export function snapshotFromAdapter(adapter: LoraAdapter): LoraSnapshot {
+  const r = adapter.config.rank;
+  const modules: LoraSnapshot['modules'] = {};
+  for (const [name, m] of adapter.modules) {
+    const [inFeatures, outFeatures] = [m.down.shape[0] as number, m.up.shape[1] as number];
+    modules[name] = encodeModule({
+      inFeatures,
+      outFeatures,
+      loraA: transposeArray(m.down.dataSync() as Float32Array, inFeatures, r), // [in, r] -> [r, in]
+      loraB: transposeArray(m.up.dataSync() as Float32Array, r, outFeatures), // [r, out] -> [out, r]
+    });
+  }
+  return { rank: r, alpha: adapter.config.alpha, targetModules: [...adapter.config.targetModules], modules };
+}
+
+/** Load a snapshot's weights into a fresh adapter (e.g. to keep training, or to compare). */
+export function adapterFromSnapshot(model: ModelConfig, snapshot: LoraSnapshot): LoraAdapter {
+  const adapter = new LoraAdapter(model, { rank: snapshot.rank, alpha: snapshot.alpha, dropout: 0, targetModules: snapshot.targetModules });
+  for (const [name, m] of decodeSnapshot(snapshot)) {
+    const target = adapter.modules.get(name);
+    if (!target) throw new Error(`LoRA module "${name}" is not a target of this model's adapter (${snapshot.targetModules.join(', ')}).`);
+    tf.tidy(() => {
+      target.down.assign(tf.tensor2d(transposeArray(m.loraA, m.rank, m.inFeatures), [m.inFeatures, m.rank]));
+      target.up.assign(tf.tensor2d(transposeArray(m.loraB, m.outFeatures, m.rank), [m.rank, m.outFeatures]));
+    });
+  }
+  return adapter;
+}
+
+/**
+ * W ← W + s·Aᵀ·Bᵀ (memory layout [in, out]) for every module of the decoded adapter; s is the
+ * adapter's scale (α/r). Returns new params: untouched tensors are shared with `params`, merged
+ * ones are new (the caller disposes them when the policy changes).
+ */
+export function mergeArrays(params: Params, modules: Map<string, LoraModuleArrays>, scale: number): Params {
+  const merged: Params = new Map(params);
+  for (const [name, m] of modules) {
+    const key = `${name}.weight`;
+    const w = params.get(key);
+    if (!w) throw new Error(`Cannot merge LoRA module "${name}": the model has no "${key}".`);
+    if (w.shape[0] !== m.inFeatures || w.shape[1] !== m.outFeatures) {
+      throw new Error(`Cannot merge LoRA module "${name}": adapter is [${m.outFeatures}, ${m.inFeatures}] but the weight is [${w.shape[1]}, ${w.shape[0]}] (PyTorch layout).`);
+    }
+    merged.set(key, tf.tidy(() => {
+      const down = tf.tensor2d(transposeArray(m.loraA, m.rank, m.inFeatures), [m.inFeatures, m.rank]); // [in, r]
+      const up = tf.tensor2d(transposeArray(m.loraB, m.outFeatures, m.rank), [m.rank, m.outFeatures]); // [r, out]
+      return tf.add(w, tf.mul(tf.matMul(down, up), scale)); // [in, r] x [r, out] -> [in, out]
+    }));
+  }
+  return merged;
+}
+
+export function mergeSnapshot(params: Params, snapshot: LoraSnapshot): Params {
+  return mergeArrays(params, decodeSnapshot(snapshot), snapshot.alpha / snapshot.rank);
+}
+
+/** Every Linear module of the model with its sizes: what an imported LoRA may adapt. */
+export function loraModuleShapes(model: ModelConfig): Map<string, { inFeatures: number; outFeatures: number }> {
+  return new Map(parameterSpecs(model).filter((s) => s.transposed).map((s) => [s.name.replace(/\.weight$/, ''), { inFeatures: s.torchShape[1], outFeatures: s.torchShape[0] }]));
+}

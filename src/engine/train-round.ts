@@ -1,0 +1,241 @@
+/**
+ * One round of preference training on a fresh LoRA (DESIGN §4): Diffusion-DPO or Diffusion-KTO
+ * against a frozen reference, plus IPO's SFT regulariser on rendered ground truth, with Adam and
+ * global-norm clipping. The policy's weights are never written here — only the adapter trains —
+ * so a cancelled round leaves the policy exactly as it was; the caller merges the returned
+ * adapter when the round completes (src/engine/round-runner.ts).
+ *
+ * Reference model: the policy's own weights with the new LoRA disabled (`previous`, one copy of
+ * the weights), or the base weights (`base`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { perSampleMse } from '../diffusion/flow';
+import { adamStep, createAdamState, warmupCosine } from '../diffusion/optim';
+import { preferenceTerms, preferenceTermsFromMses, type PairMses, type PreferenceBatch, type PreferenceLossOptions, type PreferenceTerms } from '../diffusion/preference';
+import type { ModelConfig } from '../model/config';
+import { forward } from '../model/dit';
+import { LoraAdapter } from '../model/lora';
+import type { Params } from '../model/params';
+import type { LoraSnapshot, RoundHyperParameters, StepMetrics } from '../prefs/types';
+import { snapshotFromAdapter } from './lora-snapshot';
+import type { ModelView, Policy } from './policy';
+import { buildStepBatch, disposeBatch, rows, type PreferenceSlot, type SftSource, type StepBatch } from './preference-batch';
+
+/**
+ * A batch-level preference loss (the fused kernel's entry point). Without one, the round computes
+ * m_θ for the whole batch with perSampleMse and calls preferenceTermsFromMses.
+ */
+export type PreferenceLossFn = (batch: PreferenceBatch, opts: PreferenceLossOptions) => PreferenceTerms;
+
+export interface TrainRoundOptions {
+  config: ModelConfig;
+  policy: Policy;
+  hyper: RoundHyperParameters;
+  /** The index the round will have (seeds its batches and LoRA init). */
+  roundIndex: number;
+  slots: PreferenceSlot[];
+  /** Rendered ground truth for the SFT term (ignored when hyper.sftWeight is 0). */
+  sft: SftSource[];
+  onStep?: (metrics: StepMetrics, total: number) => void;
+  /** Polled before every step; true stops the round and discards its adapter. */
+  shouldCancel?: () => boolean;
+  lossFn?: PreferenceLossFn;
+}
+
+export interface TrainRoundResult {
+  status: 'completed' | 'cancelled';
+  lora: LoraSnapshot | null;
+  metrics: StepMetrics[];
+  seconds: number;
+  msPerStep: number;
+}
+
+/** SFT samples per step: half the pairs (IPO mixes real data in at a smaller share). */
+export function sftSamplesPerStep(hyper: RoundHyperParameters): number {
+  return hyper.sftWeight > 0 ? Math.max(1, Math.ceil(hyper.batchSize / 2)) : 0;
+}
+
+export function lossOptions(hyper: RoundHyperParameters): PreferenceLossOptions {
+  return {
+    objective: hyper.method === 'kto' ? 'kto' : 'dpo',
+    beta: hyper.beta,
+    desirableWeight: hyper.ktoDesirableWeight,
+    undesirableWeight: hyper.ktoUndesirableWeight,
+  };
+}
+
+/** Numbers of one step read back from the terms (one sync per step). */
+interface StepReadout {
+  preferenceLoss: number;
+  sftLoss: number;
+  implicitAccuracy: number;
+  rewardMargin: number;
+}
+
+/**
+ * Implicit accuracy and reward margin. DPO: mean(z > 0) and mean z. KTO (per sample,
+ * s = ±1): the fraction with s·(g − z0) > 0, and β·(mean g of desirable − mean g of undesirable),
+ * g = m_ref − m_θ — NaN when the batch lacks one of the two kinds.
+ */
+function readTerms(terms: PreferenceTerms, desirable: Float32Array, objective: 'dpo' | 'kto', beta: number): Omit<StepReadout, 'sftLoss'> {
+  const preferenceLoss = terms.loss.dataSync()[0];
+  if (objective === 'dpo') {
+    return { preferenceLoss, implicitAccuracy: terms.implicitAccuracy.dataSync()[0], rewardMargin: terms.rewardMargin.dataSync()[0] };
+  }
+  const m = terms.mses;
+  const gOf = (ref: tf.Tensor1D, pol: tf.Tensor1D) => {
+    const [r, p] = [ref.dataSync(), pol.dataSync()];
+    return Array.from(r, (ri, i) => ri - p[i]);
+  };
+  const g = [...gOf(m.referenceWinner, m.policyWinner), ...gOf(m.referenceLoser, m.policyLoser)];
+  const z0 = terms.ktoReferencePoint.dataSync()[0];
+  let right = 0;
+  const sums = [0, 0];
+  const counts = [0, 0];
+  g.forEach((gi, i) => {
+    const d = desirable[i] > 0.5 ? 1 : 0;
+    if ((d ? 1 : -1) * (gi - z0) > 0) right += 1;
+    sums[d] += gi;
+    counts[d] += 1;
+  });
+  const rewardMargin = counts[0] && counts[1] ? beta * (sums[1] / counts[1] - sums[0] / counts[0]) : NaN;
+  return { preferenceLoss, implicitAccuracy: right / g.length, rewardMargin };
+}
+
+/** Reference predictions for the 2P preference samples (no gradient: outside the tape). */
+function referencePredictions(config: ModelConfig, reference: ModelView, batch: StepBatch): tf.Tensor5D {
+  const n = 2 * batch.pairs;
+  return tf.tidy(() => forward(reference.params, config, rows(batch.xt, 0, n), rows(batch.t, 0, n), rows(batch.ids, 0, n), { hooks: reference.hooks }));
+}
+
+/** Winners (first P) and losers (last P) of [2P] policy and reference MSEs. */
+function splitPairs(policy: tf.Tensor1D, reference: tf.Tensor1D): PairMses {
+  const p = policy.shape[0] / 2;
+  const half = (m: tf.Tensor1D, side: 0 | 1) => tf.slice(m, [side * p], [p]);
+  return { policyWinner: half(policy, 0), referenceWinner: half(reference, 0), policyLoser: half(policy, 1), referenceLoser: half(reference, 1) };
+}
+
+function preferenceBatchOf(batch: StepBatch, policyPred: tf.Tensor5D, referencePred: tf.Tensor5D): PreferenceBatch {
+  const n = 2 * batch.pairs;
+  return {
+    policy: rows(policyPred, 0, n),
+    reference: referencePred,
+    target: rows(batch.target, 0, n),
+    mask: rows(batch.mask, 0, n),
+    desirable: batch.desirable,
+  };
+}
+
+export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundResult> {
+  const { config, policy, hyper } = opts;
+  if (opts.slots.length === 0) throw new Error('trainRound: no training examples. Judge some pairs (left/right, or both-bad for KTO) before running a round.');
+  const lossOpts = lossOptions(hyper);
+  const sftCount = sftSamplesPerStep(hyper);
+  const seed = `${hyper.seed}:${opts.roundIndex}`;
+  const started = performance.now();
+
+  // 1. A fresh adapter (lora_B = 0: the policy starts equal to its reference when that is the
+  //    previous round) on top of the current policy's weights.
+  const adapter = new LoraAdapter(config, { ...hyper.lora }, hyper.seed * 1009 + opts.roundIndex);
+  const vars = adapter.variables();
+  const keyOf = new Map([...vars].map(([key, v]) => [v.name, key]));
+  const adam = createAdamState(vars);
+  const policyParams: Params = policy.params;
+  const reference: ModelView = { params: policy.reference(hyper.reference) };
+  const metrics: StepMetrics[] = [];
+  let cancelled = false;
+
+  try {
+    adapter.training = true;
+    for (let step = 0; step < hyper.steps; step++) {
+      if (opts.shouldCancel?.()) {
+        cancelled = true;
+        break;
+      }
+      const t0 = performance.now();
+      // 2. The step's batch; reference predictions first, outside the gradient tape.
+      const batch = buildStepBatch(config, opts.slots, opts.sft, sftCount, hyper.batchSize, step, seed);
+      const refPred = referencePredictions(config, reference, batch);
+      const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
+      const desirable = batch.desirable.dataSync() as Float32Array;
+      let readout: StepReadout | null = null;
+      // 3. Loss = preference loss + λ·SFT; gradients w.r.t. the adapter only.
+      const { value, grads } = tf.variableGrads(() => {
+        const pred = forward(policyParams, config, batch.xt, batch.t, batch.ids, { hooks: adapter.hooks() });
+        // m_θ of every row at once (preference samples, then SFT); split as [N] vectors.
+        const n = 2 * batch.pairs;
+        const mPolicy = perSampleMse(pred, batch.target, batch.mask); // [2P + S]
+        const terms = opts.lossFn
+          ? opts.lossFn(preferenceBatchOf(batch, pred, refPred), lossOpts)
+          : preferenceTermsFromMses(splitPairs(tf.slice(mPolicy, [0], [n]), refMse), lossOpts, batch.desirable);
+        let loss: tf.Scalar = terms.loss;
+        let sftLoss = 0;
+        if (batch.sft > 0) {
+          const sft = tf.mean(tf.slice(mPolicy, [n], [batch.sft])) as tf.Scalar;
+          sftLoss = sft.dataSync()[0];
+          loss = tf.add(loss, tf.mul(sft, hyper.sftWeight)) as tf.Scalar;
+        }
+        readout = { ...readTerms(terms, desirable, lossOpts.objective, hyper.beta), sftLoss };
+        return loss;
+      }, [...vars.values()]);
+      const gradMap = new Map(Object.entries(grads).map(([name, g]) => [keyOf.get(name)!, g]));
+      // 4. Adam with global-norm clipping and warm-up + cosine decay.
+      const lr = warmupCosine(step, hyper.lr, hyper.warmupSteps, hyper.steps);
+      const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: hyper.clipNorm || undefined });
+      const loss = value.dataSync()[0];
+      tf.dispose([value, refPred, refMse, ...Object.values(grads)]);
+      disposeBatch(batch);
+      const r = readout as unknown as StepReadout;
+      const m: StepMetrics = { step: step + 1, loss, preferenceLoss: r.preferenceLoss, sftLoss: r.sftLoss, implicitAccuracy: r.implicitAccuracy, rewardMargin: r.rewardMargin, gradNorm, lr, ms: performance.now() - t0 };
+      if (!Number.isFinite(loss)) throw new Error(`Round diverged at step ${step + 1} (loss ${loss}). Lower lr (now ${hyper.lr}) or β (now ${hyper.beta}), or keep gradient clipping on.`);
+      metrics.push(m);
+      opts.onStep?.(m, hyper.steps);
+      // Let cancel messages and progress events through (the worker's event loop).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    adapter.training = false;
+    const seconds = (performance.now() - started) / 1000;
+    const msPerStep = metrics.length ? metrics.reduce((a, m) => a + m.ms, 0) / metrics.length : 0;
+    // 5. Cancelled: nothing to merge; completed: the adapter as data for the record and merge.
+    return { status: cancelled ? 'cancelled' : 'completed', lora: cancelled ? null : snapshotFromAdapter(adapter), metrics, seconds, msPerStep };
+  } finally {
+    adapter.dispose();
+    tf.dispose([...adam.m.values(), ...adam.v.values()]);
+  }
+}
+
+export interface PreferenceEvaluation {
+  implicitAccuracy: number;
+  rewardMargin: number;
+  loss: number;
+  pairs: number;
+}
+
+/**
+ * Implicit accuracy of `policy` against `reference` on labelled slots (held-out pairs), with t
+ * and ε shared within each pair and drawn from `seed`: the fraction of pairs the policy's
+ * implicit reward orders as the labels do. No training, no gradient.
+ */
+export function evaluatePreferences(config: ModelConfig, policy: ModelView, reference: ModelView, slots: readonly PreferenceSlot[], beta: number, seed = 'eval', batchSize = 8): PreferenceEvaluation {
+  let right = 0, margin = 0, loss = 0;
+  const steps = Math.ceil(slots.length / batchSize);
+  for (let k = 0; k < steps; k++) {
+    const chunk = slots.slice(k * batchSize, (k + 1) * batchSize);
+    const batch = buildStepBatch(config, chunk, [], 0, chunk.length, 0, `${seed}:${k}`);
+    tf.tidy(() => {
+      const refPred = referencePredictions(config, reference, batch);
+      const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
+      const pred = referencePredictions(config, policy, batch);
+      const terms = preferenceTerms(preferenceBatchOf(batch, pred, refPred), { objective: 'dpo', beta });
+      const z = terms.z.dataSync();
+      z.forEach((zi) => {
+        right += zi > 0 ? 1 : 0;
+        margin += zi;
+      });
+      loss += terms.dpoLoss.sum().dataSync()[0];
+    });
+    disposeBatch(batch);
+  }
+  const n = slots.length;
+  return { implicitAccuracy: right / n, rewardMargin: margin / n, loss: loss / n, pairs: n };
+}
