@@ -32,7 +32,12 @@ export default defineConfig({
     // stripped of whitespace. The page bundle (no tfjs) is minified normally.
     rolldownOptions: { output: { minify: { mangle: false, compress: false, codegen: { removeWhitespace: true } } } },
   },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    // The kernel lab (fused kernels vs reference, for tests/browser/kernels*.spec.ts and
+    // `npm run bench:kernels`) ships beside the studio.
+    rolldownOptions: { input: { main: 'index.html', kernelLab: 'kernel-lab.html' } },
+  },
   optimizeDeps: {
     // ffmpeg.wasm spawns its own worker from a relative URL; pre-bundling breaks that path.
     exclude: ['@ffmpeg/ffmpeg', '@ffmpeg/util'],

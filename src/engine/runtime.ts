@@ -10,6 +10,7 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { SafetensorsError } from '../io/safetensors';
+import { selectKernels } from '../kernels';
 import { CheckpointError, checkpointFromBytes } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
@@ -73,6 +74,7 @@ export async function initBackend(preferred: BackendName | undefined): Promise<{
   const order: BackendName[] = preferred ? [preferred] : gpu.available && !gpu.fallback ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
   for (const name of order) {
     if (await activate(name)) {
+      selectKernels(name); // fused WGSL kernels on webgpu, the reference paths elsewhere (src/kernels)
       return { backend: name, adapter: name === 'webgpu' ? gpu.label : `cpu (${name}${gpu.available ? `; WebGPU adapter: ${gpu.label}` : ''})` };
     }
   }
