@@ -16,6 +16,9 @@
 // One thread per key: k, v and the dK, dV accumulators in registers (4 · D floats).
 // Workgroup memory: 2 tiles × TILE_ROWS × HEAD_DIM × 4 B + 2 × TILE_ROWS × 4 B ≤ 16 KiB
 // (TILE_ROWS = 16 at D = 64). Storage buffers: 8 (q, k, v, dO, lse, delta, dk, dv).
+//
+// Not complete on its own: src/kernels/flash-attention-backward.ts appends
+// flash_attention_common.wgsl (the entry point `main`, Block, locate_block).
 
 const HEAD_DIM: u32 = 32u; // @specialize D, a multiple of 4
 const BLOCK_KEYS: u32 = 64u; // @specialize keys per workgroup = threads per workgroup
@@ -23,6 +26,7 @@ const TILE_ROWS: u32 = 32u; // @specialize query rows per tile in workgroup memo
 const MASK: u32 = 0u; // @specialize 0 full, 1 causal, 2 frame, 3 sparse-causal
 
 const D4: u32 = HEAD_DIM / 4u;
+const BLOCK_SIZE: u32 = BLOCK_KEYS; // for `main` in flash_attention_common.wgsl
 
 struct Params {
   num_blocks: u32,
@@ -51,6 +55,10 @@ var<workgroup> do_tile: array<vec4<f32>, TILE_ROWS * D4>;
 var<workgroup> lse_tile: array<f32, TILE_ROWS>;
 var<workgroup> delta_tile: array<f32, TILE_ROWS>;
 
+fn group_size() -> u32 {
+  return params.group_keys;
+}
+
 // Query range [x, y) that sees any key of a block starting at `first_key`.
 fn query_range(group: u32, first_key: u32) -> vec2<u32> {
   let n = params.tokens_per_frame;
@@ -72,22 +80,13 @@ fn query_range(group: u32, first_key: u32) -> vec2<u32> {
   return vec2<u32>(0u, params.lq);
 }
 
-@compute @workgroup_size(BLOCK_KEYS)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  // 1. Block → sequence, group, keys.
-  let block = wid.x + wid.y * nwg.x;
-  if (block >= params.num_blocks) {
-    return;
-  }
-  let blocks_per_seq = params.groups_per_seq * params.blocks_per_group;
-  let seq = block / blocks_per_seq;
-  let group = (block % blocks_per_seq) / params.blocks_per_group;
-  let first_in_group = (block % params.blocks_per_group) * BLOCK_KEYS;
-  let keys_here = min(BLOCK_KEYS, params.group_keys - first_in_group);
-  let key = group * params.group_keys + first_in_group + min(lid, keys_here - 1u);
-  let owns_key = lid < keys_here;
-  let range = query_range(group, group * params.group_keys + first_in_group);
+// One block of keys (`main` in flash_attention_common.wgsl calls it).
+fn run_block(blk: Block, lid: u32) {
+  // 1. This thread's key; idle threads shadow the last key.
+  let seq = blk.seq;
+  let key = blk.first + min(lid, blk.count - 1u);
+  let owns_key = lid < blk.count;
+  let range = query_range(blk.group, blk.first);
   let q_seq = seq * params.lq;
 
   // 2. This key's k and v in registers.

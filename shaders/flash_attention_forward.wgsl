@@ -18,6 +18,10 @@
 //
 // One thread per query row: q and the accumulator stay in registers (2 · D floats).
 // Workgroup memory: 2 tiles × TILE_KEYS × HEAD_DIM × 4 B ≤ 16 KiB (TILE_KEYS = 32 at D = 64).
+//
+// Not complete on its own: src/kernels/flash-attention-forward.ts appends
+// flash_attention_common.wgsl (the entry point `main`, Block, locate_block, key_ranges) and
+// flash_attention_query_side.wgsl (Params, k_tile, v_tile, key_range, load_kv_tile).
 
 const HEAD_DIM: u32 = 32u; // @specialize D, a multiple of 4
 const BLOCK_ROWS: u32 = 64u; // @specialize query rows per workgroup = threads per workgroup
@@ -27,18 +31,6 @@ const MASK: u32 = 0u; // @specialize 0 full, 1 causal, 2 frame, 3 sparse-causal
 const D4: u32 = HEAD_DIM / 4u;
 const NEG_BIG: f32 = -3.0e38; // "minus infinity" that keeps exp() and subtraction finite
 
-struct Params {
-  num_blocks: u32, // workgroups with work; the dispatch grid may have a few more
-  blocks_per_group: u32,
-  groups_per_seq: u32, // 1 (full, causal) or the number of frames
-  group_rows: u32, // query rows per group: Lq, or tokens per frame
-  lq: u32,
-  lk: u32,
-  tokens_per_frame: u32,
-  causal_offset: i32, // Lk − Lq
-  scale: f32, // 1 / sqrt(D)
-}
-
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> k: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> v: array<vec4<f32>>;
@@ -46,45 +38,13 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-var<workgroup> k_tile: array<vec4<f32>, TILE_KEYS * D4>;
-var<workgroup> v_tile: array<vec4<f32>, TILE_KEYS * D4>;
-
-// Key ranges [x, y) and [z, w) of one block of query rows; an empty second range is (0, 0).
-fn key_ranges(group: u32, last_row: u32) -> vec4<u32> {
-  let n = params.tokens_per_frame;
-  if (MASK == 1u) {
-    let end = clamp(i32(last_row) + params.causal_offset + 1, 0, i32(params.lk));
-    return vec4<u32>(0u, u32(end), 0u, 0u);
-  }
-  if (MASK == 2u) {
-    return vec4<u32>(group * n, group * n + n, 0u, 0u);
-  }
-  if (MASK == 3u) {
-    if (group >= 2u) {
-      return vec4<u32>(0u, n, (group - 1u) * n, group * n);
-    }
-    return vec4<u32>(0u, n, 0u, 0u);
-  }
-  return vec4<u32>(0u, params.lk, 0u, 0u);
-}
-
-@compute @workgroup_size(BLOCK_ROWS)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  // 1. Which sequence, group and rows this workgroup owns (uniform across the workgroup).
-  let block = wid.x + wid.y * nwg.x;
-  if (block >= params.num_blocks) {
-    return;
-  }
-  let blocks_per_seq = params.groups_per_seq * params.blocks_per_group;
-  let seq = block / blocks_per_seq;
-  let group = (block % blocks_per_seq) / params.blocks_per_group;
-  let first_in_group = (block % params.blocks_per_group) * BLOCK_ROWS;
-  let rows_here = min(BLOCK_ROWS, params.group_rows - first_in_group);
-  let row_in_group = first_in_group + min(lid, rows_here - 1u); // idle threads shadow the last row
-  let row = group * params.group_rows + row_in_group; // row within the sequence
-  let owns_row = lid < rows_here;
-  let ranges = key_ranges(group, group * params.group_rows + first_in_group + rows_here - 1u);
+// One block of query rows (`main` in flash_attention_common.wgsl calls it).
+fn run_block(blk: Block, lid: u32) {
+  // 1. This thread's row; idle threads shadow the last row.
+  let seq = blk.seq;
+  let row = blk.first + min(lid, blk.count - 1u); // row within the sequence
+  let owns_row = lid < blk.count;
+  let ranges = key_ranges(blk.group, blk.first + blk.count - 1u);
   let kv_base = seq * params.lk;
 
   // 2. The query row, pre-scaled, in registers.
@@ -102,18 +62,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   // 3. Stream the key ranges tile by tile.
   for (var r = 0u; r < 2u; r++) {
-    let start = select(ranges.z, ranges.x, r == 0u);
-    let end = select(ranges.w, ranges.y, r == 0u);
-    for (var t0 = start; t0 < end; t0 += TILE_KEYS) {
-      // 3a. Cooperative load of K and V rows [t0, t0 + TILE_KEYS) ∩ [start, end).
-      workgroupBarrier(); // everyone is done with the previous tile
-      let n = min(TILE_KEYS, end - t0);
-      for (var i = lid; i < n * D4; i += BLOCK_ROWS) {
-        let g = (kv_base + t0) * D4 + i;
-        k_tile[i] = k[g];
-        v_tile[i] = v[g];
-      }
-      workgroupBarrier();
+    let span = key_range(ranges, r);
+    for (var t0 = span.x; t0 < span.y; t0 += TILE_KEYS) {
+      // 3a. Cooperative load of K and V rows [t0, t0 + TILE_KEYS) ∩ [span.x, span.y).
+      let n = load_kv_tile(kv_base + t0, min(TILE_KEYS, span.y - t0), lid);
 
       // 3b. Scores of this row against the tile, and their max.
       var s: array<f32, TILE_KEYS>;

@@ -8,14 +8,13 @@ import type { ModelConfig } from '../model/config';
 import { routeVerdicts, type Labeller } from '../prefs/online';
 import { planPairs } from '../prefs/pairs';
 import { nextRoundIndex } from '../prefs/rounds';
-import type { Judgment, Pair, PairwiseJudgment, RoundHyperParameters, RoundRecord, SamplerSettings, StepMetrics } from '../prefs/types';
+import type { Judgment, Pair, PairwiseJudgment, RoundHyperParameters, RoundRecord, SamplerSettings } from '../prefs/types';
 import { hashString, makeRng } from '../world/rng';
 import type { Policy } from './policy';
-import { runRound } from './round-runner';
+import { runRound, type RoundHooks } from './round-runner';
 import { samplePairVideos } from './sample-pairs';
-import type { PreferenceLossFn } from './train-round';
 
-export interface OnlineRoundInput {
+export interface OnlineRoundInput extends RoundHooks {
   config: ModelConfig;
   policy: Policy;
   rounds: readonly RoundRecord[];
@@ -33,10 +32,6 @@ export interface OnlineRoundInput {
   confidenceThreshold: number;
   firstFrame?: boolean;
   onProgress?: (phase: 'sample' | 'train', done: number, total: number) => void;
-  onStep?: (metrics: StepMetrics, total: number) => void;
-  shouldCancel?: () => boolean;
-  lossFn?: PreferenceLossFn;
-  now?: () => Date;
 }
 
 export interface OnlineRoundResult {

@@ -13,7 +13,7 @@ import type { Policy } from './policy';
 import { dpoSlots, ktoSlots, sftSources, type PreferenceSlot, type SftSource } from './preference-batch';
 import { trainRound, type PreferenceLossFn } from './train-round';
 
-export interface RoundInput {
+export interface RoundInput extends RoundHooks {
   config: ModelConfig;
   policy: Policy;
   /** Every round record of the session so far (completed, cancelled, failed). */
@@ -22,8 +22,13 @@ export interface RoundInput {
   judgments: readonly Judgment[];
   store: VideoStore;
   hyper: RoundHyperParameters;
+}
+
+/** Callbacks and overrides shared by offline and online rounds. */
+export interface RoundHooks {
   onStep?: (metrics: StepMetrics, total: number) => void;
   shouldCancel?: () => boolean;
+  /** The preference loss (the fused kernel on webgpu); default: the plain-tfjs reference. */
   lossFn?: PreferenceLossFn;
   now?: () => Date;
 }

@@ -9,14 +9,18 @@ import { kernelDispatchCounts, resetKernelDispatchCounts } from '../kernels/devi
 import { fusedAttention, fusedAttentionUnsupported } from '../kernels/fused-attention';
 import { maxAbsDiff, maxAbs, onBackend } from './util';
 
-export interface AttentionCase {
-  name?: string;
+/** Shape and mask of one attention call: q [b, h, lq, d], k and v [b, h, lk, d]. */
+export interface AttentionShape {
   b: number;
   h: number;
   lq: number;
   lk: number;
   d: number;
   mask: AttentionMask;
+}
+
+export interface AttentionCase extends AttentionShape {
+  name?: string;
   seed?: number;
   /** Also compare dQ, dK, dV (default true). */
   backward?: boolean;

@@ -8,7 +8,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { frameTimes, interpolate, supervisedFrames } from '../diffusion/flow';
 import { gaussianNoise } from '../diffusion/noise';
 import { preferenceTensors, preferenceTerms, type PreferenceBatch, type PreferenceLossOptions } from '../diffusion/preference';
-import { referenceAttention, type AttentionImplementation, type AttentionMask } from '../model/attention';
+import { referenceAttention, type AttentionImplementation } from '../model/attention';
 import { forward } from '../model/dit';
 import { memoryShape, parameterSpecs, type Params } from '../model/params';
 import { presetConfig } from '../model/presets';
@@ -18,6 +18,7 @@ import { submitAndWait } from '../kernels/device';
 import { attentionFlops } from '../kernels/flash-attention-layout';
 import { fusedAttention } from '../kernels/fused-attention';
 import { fusedPreferenceTerms } from '../kernels/preference-loss';
+import type { AttentionShape } from './attention-lab';
 import { maxAbsDiff, median } from './util';
 
 export type Pass = 'forward' | 'forward+backward';
@@ -49,14 +50,7 @@ export interface BenchOptions {
   matmulSizes?: number[];
 }
 
-interface AttentionBenchCase {
-  b: number;
-  h: number;
-  lq: number;
-  lk: number;
-  d: number;
-  mask: AttentionMask;
-}
+type AttentionBenchCase = AttentionShape;
 
 /**
  * The issue's cases. Model cases use the batch of one DPO step of 2 pairs (4 videos through the
@@ -169,6 +163,44 @@ export async function matmulRoofline(sizes: number[], runs: number, warmup: numb
 
 // ---------------------------------------------------------------- attention
 
+/**
+ * One row: the fused and composed paths on the same inputs (max abs difference of their
+ * outputs), then their median times, GFLOP/s for `flops` per fused run, and peak memory.
+ */
+async function compareRow(
+  kind: string,
+  name: string,
+  pass: Pass,
+  fused: () => tf.Tensor[],
+  composed: () => tf.Tensor[],
+  flops: number,
+  roofline: number,
+  opts: BenchOptions,
+): Promise<BenchRow> {
+  // Accuracy: the same inputs through both paths.
+  const [fo, co] = [fused(), composed()];
+  let err = 0;
+  for (let i = 0; i < fo.length; i++) err = Math.max(err, maxAbsDiff(await fo[i].data(), await co[i].data()));
+  tf.dispose([...fo, ...co]);
+  const [fusedMs, composedMs, runs] = await timeBoth(fused, composed, opts.runs, opts.warmup);
+  const gflops = flops / (fusedMs * 1e6);
+  const row: BenchRow = {
+    case: name,
+    pass,
+    runs,
+    fused_ms: fusedMs,
+    composed_ms: composedMs,
+    ratio: composedMs / fusedMs,
+    fused_gflops: gflops,
+    roofline_pct: (100 * gflops) / roofline,
+    max_abs_err: err,
+    fused_peak_bytes: await peakBytes(fused),
+    composed_peak_bytes: await peakBytes(composed),
+  };
+  log(`${kind} ${name} ${pass}: fused ${fusedMs.toFixed(2)} ms, composed ${composedMs.toFixed(2)} ms`);
+  return row;
+}
+
 async function attentionRows(name: string, c: AttentionBenchCase, roofline: number, opts: BenchOptions): Promise<BenchRow[]> {
   const q = tf.tensor4d(gaussianNoise(1, c.b * c.h * c.lq * c.d), [c.b, c.h, c.lq, c.d]);
   const k = tf.tensor4d(gaussianNoise(2, c.b * c.h * c.lk * c.d), [c.b, c.h, c.lk, c.d]);
@@ -182,29 +214,9 @@ async function attentionRows(name: string, c: AttentionBenchCase, roofline: numb
   for (const pass of ['forward', 'forward+backward'] as const) {
     const fused = pass === 'forward' ? forwardOf(fusedAttention) : backwardOf(fusedAttention);
     const composed = pass === 'forward' ? forwardOf(referenceAttention) : backwardOf(referenceAttention);
-    // Accuracy: the same inputs through both paths.
-    const [fo, co] = [fused(), composed()];
-    let err = 0;
-    for (let i = 0; i < fo.length; i++) err = Math.max(err, maxAbsDiff(await fo[i].data(), await co[i].data()));
-    tf.dispose([...fo, ...co]);
-    const [fusedMs, composedMs, runs] = await timeBoth(fused, composed, opts.runs, opts.warmup);
     // FlashAttention-2's accounting: the backward pass is 2.5× the forward's FLOPs.
     const flops = pass === 'forward' ? flopsForward : 3.5 * flopsForward;
-    const gflops = flops / (fusedMs * 1e6);
-    rows.push({
-      case: name,
-      pass,
-      runs,
-      fused_ms: fusedMs,
-      composed_ms: composedMs,
-      ratio: composedMs / fusedMs,
-      fused_gflops: gflops,
-      roofline_pct: (100 * gflops) / roofline,
-      max_abs_err: err,
-      fused_peak_bytes: await peakBytes(fused),
-      composed_peak_bytes: await peakBytes(composed),
-    });
-    log(`attention ${name} ${pass}: fused ${fusedMs.toFixed(2)} ms, composed ${composedMs.toFixed(2)} ms`);
+    rows.push(await compareRow('attention', name, pass, fused, composed, flops, roofline, opts));
   }
   tf.dispose([q, k, v, dy]);
   return rows;
@@ -238,27 +250,9 @@ async function lossRows(name: string, c: (typeof LOSS_BENCH_CASES)[string], roof
   for (const pass of ['forward', 'forward+backward'] as const) {
     const fused = pass === 'forward' ? termsOf(fusedPreferenceTerms) : gradOf(fusedPreferenceTerms);
     const composed = pass === 'forward' ? termsOf(preferenceTerms) : gradOf(preferenceTerms);
-    const [fo, co] = [fused(), composed()];
-    let err = 0;
-    for (let i = 0; i < fo.length; i++) err = Math.max(err, maxAbsDiff(await fo[i].data(), await co[i].data()));
-    tf.dispose([...fo, ...co]);
-    const [fusedMs, composedMs, runs] = await timeBoth(fused, composed, opts.runs, opts.warmup);
     // 6 flops per element for the two squared errors and their sums, 3 more for the gradient.
-    const gflops = ((pass === 'forward' ? 6 : 9) * elements) / (fusedMs * 1e6);
-    rows.push({
-      case: name,
-      pass,
-      runs,
-      fused_ms: fusedMs,
-      composed_ms: composedMs,
-      ratio: composedMs / fusedMs,
-      fused_gflops: gflops,
-      roofline_pct: (100 * gflops) / roofline,
-      max_abs_err: err,
-      fused_peak_bytes: await peakBytes(fused),
-      composed_peak_bytes: await peakBytes(composed),
-    });
-    log(`loss ${name} ${pass}: fused ${fusedMs.toFixed(2)} ms, composed ${composedMs.toFixed(2)} ms`);
+    const flops = (pass === 'forward' ? 6 : 9) * elements;
+    rows.push(await compareRow('loss', name, pass, fused, composed, flops, roofline, opts));
   }
   tf.dispose([batch.policy, batch.reference, batch.target, batch.mask]);
   return rows;

@@ -8,17 +8,23 @@
  * Inputs q, o, dy [S, Lq, D], k, v [S, Lk, D], lse [S, Lq]; attrs as the forward kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import dqSource from '../../shaders/flash_attention_backward_dq.wgsl?raw';
-import dkdvSource from '../../shaders/flash_attention_backward_dkdv.wgsl?raw';
+import dqShader from '../../shaders/flash_attention_backward_dq.wgsl?raw';
+import dkdvShader from '../../shaders/flash_attention_backward_dkdv.wgsl?raw';
+import commonSource from '../../shaders/flash_attention_common.wgsl?raw';
+import querySideSource from '../../shaders/flash_attention_query_side.wgsl?raw';
 import type { AttentionMask } from '../model/attention';
 import { allocateOutput, getPipeline, requireInputs, type KernelArgs, recordDispatch, uploadInputs, webgpuInternals, workgroupGrid } from './device';
 import { keyTile, maskAttrs, maskFromAttrs, queryUniforms } from './flash-attention-forward';
 import { keyBlocks, MASK_CODE, tileRows, type AttentionShape } from './flash-attention-layout';
+import { withLibraries } from './wgsl';
 
 export const FLASH_ATTENTION_BACKWARD = 'VpoFlashAttentionBackward';
 /** Dispatch-counter names of the two passes. */
 export const FLASH_ATTENTION_BACKWARD_DQ = `${FLASH_ATTENTION_BACKWARD}.dQ`;
 export const FLASH_ATTENTION_BACKWARD_DKDV = `${FLASH_ATTENTION_BACKWARD}.dKdV`;
+
+const dqSource = withLibraries(dqShader, commonSource, querySideSource);
+const dkdvSource = withLibraries(dkdvShader, commonSource);
 
 /** Query rows per tile of the dK/dV pass: q and dO tiles plus lse and δ in 16 KiB. */
 function queryTile(shape: AttentionShape, mask: AttentionMask): number {

@@ -5,12 +5,17 @@
  * Inputs q [S, Lq, D], k and v [S, Lk, D] (S = B·H); attrs `mask`, `tokensPerFrame`.
  */
 import * as tf from '@tensorflow/tfjs';
-import source from '../../shaders/flash_attention_forward.wgsl?raw';
+import commonSource from '../../shaders/flash_attention_common.wgsl?raw';
+import forwardSource from '../../shaders/flash_attention_forward.wgsl?raw';
+import querySideSource from '../../shaders/flash_attention_query_side.wgsl?raw';
 import type { AttentionMask } from '../model/attention';
 import { allocateOutput, getPipeline, requireInputs, type KernelArgs, recordDispatch, uploadInputs, webgpuInternals, workgroupGrid } from './device';
 import { MASK_CODE, queryBlocks, tileRows, type AttentionShape } from './flash-attention-layout';
+import { withLibraries } from './wgsl';
 
 export const FLASH_ATTENTION_FORWARD = 'VpoFlashAttentionForward';
+
+const source = withLibraries(forwardSource, commonSource, querySideSource);
 
 /** tfjs kernel attrs ⇄ the structural mask. */
 export function maskAttrs(mask: AttentionMask): tf.NamedAttrMap {

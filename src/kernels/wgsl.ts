@@ -1,10 +1,19 @@
 /**
- * Pipeline specialisation for the WGSL in shaders/. Each shader is a complete, valid WGSL file
- * whose tunables (head dimension, tile sizes, mask kind) are module-scope constants tagged
+ * Pipeline specialisation for the WGSL in shaders/. Each shader is a valid WGSL file (the
+ * flash-attention ones once `withLibraries` has appended the helpers they share) whose tunables (head dimension, tile sizes, mask kind) are module-scope constants tagged
  * `// @specialize`. A kernel module rewrites those lines per pipeline, so private arrays, tiles in
  * workgroup memory and loops over the head dimension all have compile-time sizes (WGSL's
  * pipeline-overridable constants cannot size private arrays).
  */
+
+/**
+ * WGSL has no #include: append shared helper files (e.g. shaders/flash_attention_common.wgsl) to a
+ * shader. Module-scope declarations are order-independent in WGSL, and appending keeps the
+ * shader's own line numbers in compiler messages.
+ */
+export function withLibraries(source: string, ...libraries: string[]): string {
+  return [source, ...libraries].join('\n');
+}
 
 export type Specialization = Readonly<Record<string, number>>;
 

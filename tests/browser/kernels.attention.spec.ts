@@ -1,9 +1,10 @@
 // Fused attention (shaders/flash_attention_*.wgsl) against referenceAttention, in Chromium's
 // WebGPU (SwiftShader on CPU-only machines). The cases are data: tests/browser/data/attention-cases.json.
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { AttentionCase } from '../../src/kernel-lab/attention-lab';
 import type { KernelLab } from '../../src/kernel-lab/main';
+import { useKernelLab } from './kernel-lab';
 
 interface CaseTable {
   tolerance: { forwardMaxAbs: number; gradRel: number };
@@ -13,29 +14,11 @@ const table = JSON.parse(readFileSync(new URL('./data/attention-cases.json', imp
 
 declare const kernelLab: KernelLab;
 
-let page: Page;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  await page.goto('/kernel-lab.html');
-  const ready = await page.evaluate(() => kernelLab.ready);
-  console.log('kernel lab:', JSON.stringify(ready));
-  expect(ready.backend).toBe('webgpu');
-});
-
-test.afterAll(async () => {
-  await page.close();
-});
-
-test.afterEach(async () => {
-  expect(await page.evaluate(() => kernelLab.takeGpuErrors())).toEqual([]);
-});
+const lab = useKernelLab();
 
 for (const c of table.cases) {
   test(`attention ${c.name}: B${c.b} H${c.h} Lq${c.lq} Lk${c.lk} D${c.d} ${c.mask.kind}`, async () => {
-    const r = await page.evaluate((c) => kernelLab.attentionCase(c), c);
+    const r = await lab.page.evaluate((c) => kernelLab.attentionCase(c), c);
     test.info().annotations.push({ type: 'errors', description: JSON.stringify({ forward: r.forwardMaxAbsErr, grad: r.gradRelErr }) });
     console.log(`${c.name}: forward ${r.forwardMaxAbsErr.toExponential(2)}, grad ${JSON.stringify(r.gradRelErr)}`);
     expect(r.unsupported).toBeNull();
@@ -49,7 +32,7 @@ for (const c of table.cases) {
 
 test('attention backward matches central finite differences of the fused forward (tiny sparse-causal)', async () => {
   const c: AttentionCase = { b: 1, h: 1, lq: 12, lk: 12, d: 16, mask: { kind: 'sparse-causal', tokensPerFrame: 4 }, seed: 5 };
-  const r = await page.evaluate((c) => kernelLab.attentionFiniteDifference(c, 4, 1e-2), c);
+  const r = await lab.page.evaluate((c) => kernelLab.attentionFiniteDifference(c, 4, 1e-2), c);
   console.log('finite differences:', JSON.stringify(r));
   expect(r.probes).toHaveLength(12);
   expect(r.relErr).toBeLessThanOrEqual(5e-3);
@@ -57,7 +40,7 @@ test('attention backward matches central finite differences of the fused forward
 
 test('the fused path allocates no Lq × Lk buffer (forward + backward, L = 256)', async () => {
   const c: AttentionCase = { b: 1, h: 2, lq: 256, lk: 256, d: 16, mask: { kind: 'full' } };
-  const r = await page.evaluate((c) => kernelLab.attentionLargestAllocation(c), c);
+  const r = await lab.page.evaluate((c) => kernelLab.attentionLargestAllocation(c), c);
   console.log('largest tensor (elements):', JSON.stringify(r));
   expect(r.composed).toBeGreaterThanOrEqual(r.scores); // the check can see a score matrix
   expect(r.fused).toBeLessThan(r.scores);

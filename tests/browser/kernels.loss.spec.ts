@@ -1,29 +1,14 @@
 // Fused DPO/KTO preference loss (shaders/preference_loss.wgsl) in Chromium's WebGPU: against
 // hand-computed values, and against the reference (src/diffusion/preference.ts) on random batches.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { LossCase, LossInputs } from '../../src/kernel-lab/loss-lab';
 import type { KernelLab } from '../../src/kernel-lab/main';
 import type { PreferenceLossOptions } from '../../src/diffusion/preference';
+import { useKernelLab } from './kernel-lab';
 
 declare const kernelLab: KernelLab;
 
-let page: Page;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  await page.goto('/kernel-lab.html');
-  expect((await page.evaluate(() => kernelLab.ready)).backend).toBe('webgpu');
-});
-
-test.afterAll(async () => {
-  await page.close();
-});
-
-test.afterEach(async () => {
-  expect(await page.evaluate(() => kernelLab.takeGpuErrors())).toEqual([]);
-});
+const lab = useKernelLab();
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => Math.log(1 + Math.exp(x));
@@ -45,7 +30,7 @@ const hand: LossInputs = {
 };
 
 test('preference loss kernel: DPO against hand-computed values', async () => {
-  const r = await page.evaluate((x) => kernelLab.fusedLoss(x, { objective: 'dpo', beta: 1 }), hand);
+  const r = await lab.page.evaluate((x) => kernelLab.fusedLoss(x, { objective: 'dpo', beta: 1 }), hand);
   expect(r.dispatches).toEqual({ VpoPreferenceLoss: 1 });
   const close = (a: number, b: number) => expect(a).toBeCloseTo(b, 5);
   [1, 1].forEach((v, i) => close(r.policyWinnerMse[i], v));
@@ -68,7 +53,7 @@ test('preference loss kernel: DPO against hand-computed values', async () => {
 });
 
 test('preference loss kernel: KTO against hand-computed values', async () => {
-  const r = await page.evaluate((x) => kernelLab.fusedLoss(x, { objective: 'kto', beta: 1, desirableWeight: 1, undesirableWeight: 1 }), hand);
+  const r = await lab.page.evaluate((x) => kernelLab.fusedLoss(x, { objective: 'kto', beta: 1, desirableWeight: 1, undesirableWeight: 1 }), hand);
   const close = (a: number, b: number) => expect(a).toBeCloseTo(b, 5);
   close(r.ktoReferencePoint, 0);
   const pair0 = (1 - sigma(1) + (1 - sigma(2))) / 2; // winner g = 1 (s = +1), loser g = −2 (s = −1)
@@ -83,7 +68,7 @@ test('preference loss kernel: KTO against hand-computed values', async () => {
 });
 
 test('the reference loss runs on webgpu too (the A/B path): same terms and gradient as on the CPU backend', async () => {
-  const r = await page.evaluate(async () => {
+  const r = await lab.page.evaluate(async () => {
     const x = kernelLab.randomLossInputs({ pairs: 2, frames: 4, height: 16, width: 16, firstFramePairs: [0] });
     const opts = { objective: 'dpo' as const, beta: 100 };
     const cpu = await kernelLab.lossOn(x, opts, 'reference', 'cpu');
@@ -104,7 +89,7 @@ const cases: Array<{ name: string; c: LossCase; opts: PreferenceLossOptions }> =
 
 for (const { name, c, opts } of cases) {
   test(`preference loss kernel vs reference: ${name}`, async () => {
-    const r = await page.evaluate(({ c, opts }) => kernelLab.lossCase(c, opts), { c, opts });
+    const r = await lab.page.evaluate(({ c, opts }) => kernelLab.lossCase(c, opts), { c, opts });
     console.log(`${name}: ${JSON.stringify(r)}`);
     expect(r.dispatches).toEqual({ VpoPreferenceLoss: 1 });
     for (const [term, err] of Object.entries(r.terms)) expect(err, term).toBeLessThanOrEqual(1e-4);

@@ -1,29 +1,14 @@
 // The model on webgpu with the fused kernels (src/kernels/index.ts `selectKernels`) against the
 // same model on the reference path: velocity prediction, flow-matching loss and every parameter's
 // gradient, with the dispatch counter proving the fused kernels ran.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import type { KernelLab } from '../../src/kernel-lab/main';
 import type { ModelCase } from '../../src/kernel-lab/model-lab';
+import { useKernelLab } from './kernel-lab';
 
 declare const kernelLab: KernelLab;
 
-let page: Page;
-
-test.describe.configure({ mode: 'serial' });
-
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  await page.goto('/kernel-lab.html');
-  expect((await page.evaluate(() => kernelLab.ready)).backend).toBe('webgpu');
-});
-
-test.afterAll(async () => {
-  await page.close();
-});
-
-test.afterEach(async () => {
-  expect(await page.evaluate(() => kernelLab.takeGpuErrors())).toEqual([]);
-});
+const lab = useKernelLab();
 
 const cases: Array<{ name: string; c: ModelCase; attentionCalls: number }> = [
   // tiny: 1 text layer + 2 blocks × (spatial, temporal, cross) = 7 attention calls per forward.
@@ -33,7 +18,7 @@ const cases: Array<{ name: string; c: ModelCase; attentionCalls: number }> = [
 
 for (const { name, c, attentionCalls } of cases) {
   test(`model forward + backward with fused kernels matches the reference path: ${name}`, async () => {
-    const r = await page.evaluate((c) => kernelLab.modelCase(c), c);
+    const r = await lab.page.evaluate((c) => kernelLab.modelCase(c), c);
     console.log(`${name}: ${JSON.stringify(r)}`);
     expect(r.kernels.fused).toBe(true);
     // The reference run dispatched none of ours; the fused run dispatched every attention call:
