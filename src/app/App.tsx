@@ -103,6 +103,10 @@ export function App() {
               ? `${engineInfo.modelName} (${engineInfo.config.frames}×${engineInfo.config.height}×${engineInfo.config.width})`
               : shown(settings?.modelName)}
           </dd>
+          <dt>Kernels</dt>
+          <dd data-testid="kernels" title={engineInfo?.kernels.reason}>
+            {engineInfo ? (engineInfo.kernels.fused ? 'fused WGSL' : 'reference (tfjs)') : shown(undefined)}
+          </dd>
         </dl>
       </header>
 

@@ -48,6 +48,8 @@ export interface ReadyEvent {
   adapter: string;
   modelName: string;
   config: ModelSummary;
+  /** Whether the fused WGSL kernels run (webgpu) or the plain-tfjs reference paths, and why. */
+  kernels: { fused: boolean; reason: string };
 }
 
 export interface ProgressEvent {

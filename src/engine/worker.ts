@@ -1,6 +1,7 @@
 // The Web Worker that owns tfjs (DESIGN §1, §6): the page posts EngineRequests, this worker
 // answers with EngineEvents. Requests run one at a time in arrival order, so a generate sent
 // right after init waits for the model instead of failing.
+import { kernelsStatus } from '../kernels';
 import { errorKind, generateVideo, initBackend, loadModelFromUrl, type LoadedModel } from './runtime';
 import { transferablesOf, type EngineEvent, type EngineRequest, type GenerateRequest, type InitRequest } from './protocol';
 
@@ -30,7 +31,7 @@ async function handleInit(request: InitRequest): Promise<void> {
     const { backend, adapter } = await initBackend(request.backend);
     model = await loadModelFromUrl(request.modelUrl, fileNameOf(request.modelUrl));
     const { frames, height, width } = model.config;
-    post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width } });
+    post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width }, kernels: kernelsStatus() });
   } catch (e) {
     post({ type: 'error', message: messageOf(e), kind: errorKind(e) });
   }

@@ -19,7 +19,12 @@ test(`generates a video from a prompt and loops it on the canvas (${label})`, as
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await openReady(page, query);
-  if (query) await expect(page.getByTestId('backend')).toContainText('webgpu');
+  if (query) {
+    await expect(page.getByTestId('backend')).toContainText('webgpu');
+    await expect(page.getByTestId('kernels')).toHaveText('fused WGSL');
+  } else {
+    await expect(page.getByTestId('kernels')).toHaveText('reference (tfjs)');
+  }
   const backend = await page.getByTestId('backend').textContent();
   const adapter = await page.getByTestId('adapter').textContent();
   test.info().annotations.push({ type: 'engine', description: `${backend} / ${adapter}` });
