@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { parseSafetensors, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
-import { checkpointFromBytes, checkpointToBytes, paramsFromTensors } from '../../src/model/checkpoint';
+import { checkpointFromBytes, checkpointToBytes, paramsFromTensors, paramsToTensors } from '../../src/model/checkpoint';
 import type { ModelConfig } from '../../src/model/config';
-import { parameterSpecs, type Params } from '../../src/model/params';
+import type { Params } from '../../src/model/params';
 import type { AdamState } from '../../src/diffusion/optim';
 
 /**
@@ -34,12 +33,10 @@ export function float32ToBF16(data: Float32Array): Uint16Array {
   return out;
 }
 
-function torchLayout(config: ModelConfig, params: Params, bf16: boolean, prefix: string, into: Record<string, TensorEntry>): void {
-  for (const spec of parameterSpecs(config)) {
-    const t = params.get(spec.name)!;
-    const data = tf.tidy(() => (spec.transposed ? tf.transpose(t) : t).dataSync() as Float32Array);
-    into[prefix + spec.name] = bf16 ? { dtype: 'BF16', shape: spec.torchShape, data: float32ToBF16(Float32Array.from(data)) } : { dtype: 'F32', shape: spec.torchShape, data: Float32Array.from(data) };
-  }
+/** Adam moments keep F32's exponent range in BF16 at half the bytes. */
+function asBF16(tensors: Record<string, TensorEntry>): Record<string, TensorEntry> {
+  for (const entry of Object.values(tensors)) Object.assign(entry, { dtype: 'BF16', data: float32ToBF16(entry.data as Float32Array) });
+  return tensors;
 }
 
 function writeAtomic(file: string, bytes: Uint8Array): void {
@@ -57,10 +54,11 @@ export function saveTrainState(modelFile: string, stateFile: string, config: Mod
     train_wall_seconds: info.wallSeconds.toFixed(0),
     trainer: 'npm run pretrain (tfjs-wasm, EMA weights)',
   }));
-  const tensors: Record<string, TensorEntry> = {};
-  torchLayout(config, params, false, 'param.', tensors);
-  torchLayout(config, adam.m, true, 'adam_m.', tensors);
-  torchLayout(config, adam.v, true, 'adam_v.', tensors);
+  const tensors: Record<string, TensorEntry> = {
+    ...paramsToTensors(config, params, 'param.'),
+    ...asBF16(paramsToTensors(config, adam.m, 'adam_m.')),
+    ...asBF16(paramsToTensors(config, adam.v, 'adam_v.')),
+  };
   writeAtomic(stateFile, serializeSafetensors(tensors, {
     format: 'pt',
     config: JSON.stringify(config),

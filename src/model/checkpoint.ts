@@ -22,16 +22,24 @@ export class CheckpointError extends Error {
   }
 }
 
-/** Serialise parameters (memory layout) to checkpoint bytes (PyTorch layout). */
-export function checkpointToBytes(config: ModelConfig, params: Params, extraMetadata: Record<string, string> = {}): Uint8Array {
+/**
+ * Parameters (memory layout) as F32 safetensors entries in PyTorch layout, keyed `prefix + name`.
+ * Shared by model checkpoints and the pretraining state file.
+ */
+export function paramsToTensors(config: ModelConfig, params: Params, prefix = ''): Record<string, TensorEntry> {
   const tensors: Record<string, TensorEntry> = {};
   for (const spec of parameterSpecs(config)) {
     const t = params.get(spec.name);
-    if (!t) throw new Error(`checkpointToBytes: parameter "${spec.name}" is missing`);
-    const torchLayout = spec.transposed ? tf.tidy(() => tf.transpose(t)) : t;
-    tensors[spec.name] = { dtype: 'F32', shape: spec.torchShape, data: Float32Array.from(torchLayout.dataSync() as Float32Array) };
-    if (torchLayout !== t) torchLayout.dispose();
+    if (!t) throw new Error(`paramsToTensors: parameter "${spec.name}" is missing`);
+    const data = tf.tidy(() => (spec.transposed ? tf.transpose(t) : t).dataSync() as Float32Array);
+    tensors[prefix + spec.name] = { dtype: 'F32', shape: spec.torchShape, data: Float32Array.from(data) };
   }
+  return tensors;
+}
+
+/** Serialise parameters (memory layout) to checkpoint bytes (PyTorch layout). */
+export function checkpointToBytes(config: ModelConfig, params: Params, extraMetadata: Record<string, string> = {}): Uint8Array {
+  const tensors = paramsToTensors(config, params);
   return serializeSafetensors(tensors, { ...extraMetadata, format: 'pt', config: JSON.stringify(config) });
 }
 
