@@ -3,6 +3,7 @@
  * detectors and metrics (tfjs-wasm).
  *   npm run eval -- --checkpoint public/models/small.safetensors --samples 128 --json eval.json
  *                   [--steps 24] [--guidance 2] [--first-frame] [--sheet contact.png]
+ *                   [--noise-correlation ρ] [--time-shift s]  (sample under another prior/schedule than trained)
  * Held-out = the prompt combinations the grammar's split keeps out of training, with video seeds
  * ≥ HELD_OUT_SEED_BASE. The same prompts and seeds rendered by the world are scored too: the
  * ceiling the detectors allow.
@@ -22,7 +23,7 @@ import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', samples: '128', json: '', batch: '8',
-  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16',
+  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '',
 }, ['first-frame']);
 
 /** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
@@ -66,6 +67,9 @@ function printTable(model: Summary, truth: Summary): void {
 async function main() {
   await useWasmBackend();
   const { config, params, metadata } = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
+  // Sample under another noise prior than the checkpoint's (an ablation of ModelConfig.noiseCorrelation).
+  if (args['noise-correlation'] !== '') config.noiseCorrelation = Number(args['noise-correlation']);
+  if (args['time-shift'] !== '') config.timeShift = Number(args['time-shift']);
   const n = Number(args.samples);
   const set = heldOutSet(n);
   const shape = { frames: config.frames, height: config.height, width: config.width };

@@ -8,10 +8,10 @@
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { flowMatchingLoss, logitNormalTimes } from '../src/diffusion/flow';
-import { gaussianNoise } from '../src/diffusion/noise';
+import { flowMatchingLoss, trainingTimes } from '../src/diffusion/flow';
+import { videoNoise } from '../src/diffusion/noise';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, type AdamState } from '../src/diffusion/optim';
-import type { ModelConfig } from '../src/model/config';
+import { validateConfig, type ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { tokenizeBatch } from '../src/model/tokenizer';
@@ -25,7 +25,9 @@ import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state'
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
   'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
-  'drop-text-rate': '0.1', 't-mean': '0.3', 'model-out': '', 'state-out': '',
+  'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '',
+  // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
+  'noise-correlation': '', 'time-shift': '',
 }, ['resume']);
 
 const configName = args.config;
@@ -47,7 +49,7 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
   for (let i = 0; i < batchSize; i++) {
     const spec = sampleTrainingSpec(rng);
     x0.set(render(spec, Math.floor(rng() * (HELD_OUT_SEED_BASE - 1)), shape).data, i * per);
-    eps.set(gaussianNoise(Math.floor(rng() * 2 ** 32), per), i * per);
+    eps.set(videoNoise(Math.floor(rng() * 2 ** 32), config.frames, per / config.frames, config.noiseCorrelation), i * per);
     // Prompt dropout → the empty prompt, the unconditional branch of classifier-free guidance.
     prompts.push(rng() < Number(args['drop-text-rate']) ? '' : formatPrompt(spec));
     normals.push(randNormal(rng));
@@ -58,7 +60,7 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
     x0: tf.tensor5d(x0, dims),
     eps: tf.tensor5d(eps, dims),
     ids: tf.tensor2d(tokenizeBatch(prompts, config), [batchSize, config.maxTextLength], 'int32'),
-    t: logitNormalTimes(normals, Number(args['t-mean']), 1),
+    t: trainingTimes(normals, config, Number(args['t-mean']), 1),
     firstFrame,
   };
 }
@@ -87,6 +89,12 @@ async function main() {
     adam = createAdamState(asVariables(params));
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
+  for (const [flag, key] of [['noise-correlation', 'noiseCorrelation'], ['time-shift', 'timeShift']] as const) {
+    if (args[flag] === '' || Number(args[flag]) === config[key]) continue;
+    console.log(`--${flag}: ${key} ${config[key]} -> ${Number(args[flag])}`);
+    config = { ...config, [key]: Number(args[flag]) };
+  }
+  validateConfig(config, 'pretrain flags');
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
   const names = [...vars.keys()];

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSafetensors, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
-import { checkpointFromBytes, checkpointToBytes, paramsFromTensors, paramsToTensors } from '../../src/model/checkpoint';
+import { checkpointFromBytes, checkpointToBytes, configFromMetadata, paramsFromTensors, paramsToTensors } from '../../src/model/checkpoint';
 import type { ModelConfig } from '../../src/model/config';
 import type { Params } from '../../src/model/params';
 import type { AdamState } from '../../src/diffusion/optim';
@@ -75,8 +75,8 @@ function prefixed(tensors: Map<string, TensorEntry>, prefix: string): Map<string
 export function loadTrainState(modelFile: string, stateFile: string): { config: ModelConfig; params: Params; ema: Params; m: Params; v: Params; info: RunInfo } {
   const emaCk = checkpointFromBytes(new Uint8Array(fs.readFileSync(modelFile)), modelFile, { trainable: true });
   const { tensors, metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(stateFile)), stateFile);
-  const config = JSON.parse(metadata.config) as ModelConfig;
-  if (metadata.config !== JSON.stringify(emaCk.config)) {
+  const config = configFromMetadata(metadata.config, stateFile);
+  if (JSON.stringify(config) !== JSON.stringify(emaCk.config)) {
     throw new Error(`${stateFile} and ${modelFile} were written for different configs; delete the state file to start over, or restore the matching model file.`);
   }
   return {

@@ -49,6 +49,16 @@ export function logitNormalTimes(normals: ArrayLike<number>, mean = 0, std = 1):
   return out;
 }
 
+/** SD3's time shift t ↦ s·t/(1 + (s−1)·t): monotone, fixes 0 and 1, s = 1 is the identity. */
+export function shiftTime(t: number, shift: number): number {
+  return (shift * t) / (1 + (shift - 1) * t);
+}
+
+/** Training times under a config's schedule: logit-normal, then the config's time shift. */
+export function trainingTimes(normals: ArrayLike<number>, config: Pick<ModelConfig, 'timeShift'>, mean = 0, std = 1): Float32Array {
+  return logitNormalTimes(normals, mean, std).map((t) => shiftTime(t, config.timeShift));
+}
+
 export interface FlowBatch {
   /** Clean videos [B, F, H, W, 3] in [-1, 1]. */
   x0: tf.Tensor5D;

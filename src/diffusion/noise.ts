@@ -22,3 +22,20 @@ export function gaussianNoise(seed: number, count: number): Float32Array {
   }
   return out;
 }
+
+/**
+ * The diffusion noise ε of one video [F, H, W, 3] under the model's frame-correlated prior
+ * (`ModelConfig.noiseCorrelation` = ρ): frame f gets √ρ·s + √(1−ρ)·e_f with s and e_f independent
+ * N(0, I) draws, so each frame is N(0, I) and any two frames correlate by ρ. With ρ = 0 this is
+ * exactly `gaussianNoise(seed, F·H·W·3)`, so videos sampled before the prior existed keep their seeds.
+ */
+export function videoNoise(seed: number, frames: number, frameSize: number, correlation: number): Float32Array {
+  const count = frames * frameSize;
+  if (correlation === 0) return gaussianNoise(seed, count);
+  const draws = gaussianNoise(seed, count + frameSize);
+  const own = Math.sqrt(1 - correlation);
+  const shared = Math.sqrt(correlation);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = own * draws[i] + shared * draws[count + (i % frameSize)];
+  return out;
+}

@@ -3,8 +3,8 @@ import type { ModelConfig } from '../model/config';
 import { forward, type ForwardOptions } from '../model/dit';
 import type { Params } from '../model/params';
 import { tokenizeBatch } from '../model/tokenizer';
-import { frameTimes } from './flow';
-import { gaussianNoise } from './noise';
+import { frameTimes, shiftTime } from './flow';
+import { videoNoise } from './noise';
 
 export interface SampleOptions extends ForwardOptions {
   prompts: string[];
@@ -24,9 +24,10 @@ export const DEFAULT_GUIDANCE = 2;
 
 /** Initial noise for a batch of seeds: [B, F, H, W, 3], identical on every backend. */
 export function seedNoise(seeds: number[], config: ModelConfig): Float32Array {
-  const per = config.frames * config.height * config.width * 3;
+  const frameSize = config.height * config.width * 3;
+  const per = config.frames * frameSize;
   const out = new Float32Array(seeds.length * per);
-  seeds.forEach((s, i) => out.set(gaussianNoise(s, per), i * per));
+  seeds.forEach((s, i) => out.set(videoNoise(s, config.frames, frameSize, config.noiseCorrelation), i * per));
   return out;
 }
 
@@ -62,8 +63,8 @@ export async function sampleVideos(params: Params, config: ModelConfig, opts: Sa
 
   try {
     for (let i = 0; i < steps; i++) {
-      const tNow = 1 - i / steps;
-      const tNext = 1 - (i + 1) / steps;
+      const tNow = shiftTime(1 - i / steps, config.timeShift);
+      const tNext = shiftTime(1 - (i + 1) / steps, config.timeShift);
       const next = tf.tidy(() => {
         const tBatch = new Float32Array(b).fill(tNow);
         let v: tf.Tensor5D;

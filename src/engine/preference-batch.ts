@@ -6,8 +6,8 @@
  * reproducible and two runs with the same settings give the same adapter.
  */
 import * as tf from '@tensorflow/tfjs';
-import { frameTimes, interpolate, logitNormalTimes, supervisedFrames } from '../diffusion/flow';
-import { gaussianNoise } from '../diffusion/noise';
+import { frameTimes, interpolate, supervisedFrames, trainingTimes } from '../diffusion/flow';
+import { videoNoise } from '../diffusion/noise';
 import type { ModelConfig } from '../model/config';
 import { tokenizeBatch } from '../model/tokenizer';
 import type { DpoPreference, KtoExample } from '../prefs/judgments';
@@ -160,7 +160,7 @@ export function buildStepBatch(config: ModelConfig, slots: readonly PreferenceSl
   };
   // 2. preference pairs: sample p is slot p's first, sample P + p its second; shared t and ε.
   chosen.forEach(([a, b], i) => {
-    const noise = gaussianNoise(Math.floor(rng() * 2 ** 32), per);
+    const noise = videoNoise(Math.floor(rng() * 2 ** 32), f, frameSize, config.noiseCorrelation);
     const normal = randNormal(rng);
     for (const [row, sample] of [[i, a], [p + i, b]] as const) {
       place(row, sample.prompt, sample.video, sample.firstFrame);
@@ -176,10 +176,10 @@ export function buildStepBatch(config: ModelConfig, slots: readonly PreferenceSl
     const renderSeed = source.firstFrameSeed ?? Math.floor(rng() * (HELD_OUT_SEED_BASE - 1));
     const video = render(source.prompt, renderSeed, shape).data;
     place(row, source.prompt, video, source.firstFrameSeed !== null ? video.subarray(0, frameSize) : null);
-    eps.set(gaussianNoise(Math.floor(rng() * 2 ** 32), per), row * per);
+    eps.set(videoNoise(Math.floor(rng() * 2 ** 32), f, frameSize, config.noiseCorrelation), row * per);
     normals[row] = randNormal(rng);
   }
-  const tPerSample = logitNormalTimes(normals, opts.tMean ?? 0, opts.tStd ?? 1);
+  const tPerSample = trainingTimes(normals, config, opts.tMean ?? 0, opts.tStd ?? 1);
   // 4. tensors
   return tf.tidy(() => {
     const dims: [number, number, number, number, number] = [n, f, h, w, 3];

@@ -31,7 +31,7 @@ async function handleInit(request: InitRequest): Promise<void> {
     const { backend, adapter } = await initBackend(request.backend);
     model = await loadModelFromUrl(request.modelUrl, fileNameOf(request.modelUrl));
     const { frames, height, width } = model.config;
-    post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width }, kernels: kernelsStatus() });
+    post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width }, modelConfig: model.config, kernels: kernelsStatus() });
   } catch (e) {
     post({ type: 'error', message: messageOf(e), kind: errorKind(e) });
   }
@@ -60,6 +60,12 @@ function handle(request: EngineRequest): Promise<void> {
       return handleInit(request);
     case 'generate':
       return handleGenerate(request);
+    case 'setPolicy':
+    case 'runRound':
+    case 'cancel':
+    case 'critic':
+      post({ type: 'error', id: request.id, message: `engine: "${request.type}" is not wired into the worker yet`, kind: 'internal' });
+      return Promise.resolve();
     default: {
       const unknown: never = request;
       post({ type: 'error', message: `engine: unknown request ${JSON.stringify(unknown)}`, kind: 'internal' });

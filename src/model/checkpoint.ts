@@ -44,6 +44,29 @@ export function checkpointToBytes(config: ModelConfig, params: Params, extraMeta
 }
 
 /**
+ * The model config stored in a file's `__metadata__.config`, with the defaults of fields added
+ * after the file was written, validated. Throws CheckpointError naming the file.
+ */
+export function configFromMetadata(json: string, fileName: string): ModelConfig {
+  let config: ModelConfig;
+  try {
+    config = JSON.parse(json) as ModelConfig;
+  } catch (e) {
+    throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
+  }
+  // Checkpoints written before these fields existed: velocity head, independent frame noise, no shift.
+  config.prediction ??= 'velocity';
+  config.noiseCorrelation ??= 0;
+  config.timeShift ??= 1;
+  try {
+    validateConfig(config, fileName);
+  } catch (e) {
+    throw new CheckpointError(fileName, `${(e as Error).message.replace(`${fileName}: `, '')}; re-export the checkpoint.`);
+  }
+  return config;
+}
+
+/**
  * Parse checkpoint bytes. Rejects, naming the file and the first mismatch: a file that is not
  * safetensors, a missing or invalid config, a missing, unexpected or wrongly shaped tensor.
  */
@@ -52,19 +75,7 @@ export function checkpointFromBytes(bytes: Uint8Array, fileName: string, opts: {
   if (!metadata.config) {
     throw new CheckpointError(fileName, 'has no "config" in its __metadata__, so it is not a vpo-studio model checkpoint (a LoRA adapter? load it with Import LoRA instead).');
   }
-  let config: ModelConfig;
-  try {
-    config = JSON.parse(metadata.config) as ModelConfig;
-  } catch (e) {
-    throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
-  }
-  // Checkpoints written before the x0 head existed predicted the velocity directly.
-  config.prediction ??= 'velocity';
-  try {
-    validateConfig(config, fileName);
-  } catch (e) {
-    throw new CheckpointError(fileName, `${(e as Error).message.replace(`${fileName}: `, '')}; re-export the checkpoint.`);
-  }
+  const config = configFromMetadata(metadata.config, fileName);
   const params = paramsFromTensors(config, tensors, fileName, { trainable: opts.trainable, rejectExtra: true });
   return { config, params, metadata };
 }

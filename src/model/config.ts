@@ -41,6 +41,19 @@ export interface ModelConfig {
    * ε − x0 cannot, while the clean video is low-dimensional. `velocity`: the head predicts v.
    */
   prediction: 'x0' | 'velocity';
+  /**
+   * Noise prior across frames (PYoCo's mixed noise, Ge et al. 2023): each frame's ε is
+   * √ρ·(one shared draw) + √(1−ρ)·(its own draw), so every frame is still N(0, I) but frames are
+   * correlated like the video itself. 0 = independent frames. Training, sampling and the
+   * preference losses all draw ε through `videoNoise`, so they agree.
+   */
+  noiseCorrelation: number;
+  /**
+   * Time shift s ≥ 1 of the noise schedule (SD3 §5.3.2, Esser et al. 2024): t ↦ s·t/(1 + (s−1)·t)
+   * for the sampler's steps and for training times. A p×p×3 patch carries its object well above
+   * the noise until t ≈ 0.9, so layout and motion are decided at high t; s > 1 spends steps there.
+   */
+  timeShift: number;
 }
 
 /** Smallest t used when turning an x0 prediction into a velocity (bounds the 1/t gain). */
@@ -81,6 +94,8 @@ export function validateConfig(c: ModelConfig, source = 'config'): void {
   if (c.timestepFeatures % 2 !== 0) fail(`timestepFeatures ${c.timestepFeatures} must be even`);
   if (c.spatialAttention !== 'frame' && c.spatialAttention !== 'sparse-causal') fail(`spatialAttention must be "frame" or "sparse-causal", got ${JSON.stringify(c.spatialAttention)}`);
   if (c.prediction !== 'x0' && c.prediction !== 'velocity') fail(`prediction must be "x0" or "velocity", got ${JSON.stringify(c.prediction)}`);
+  if (typeof c.noiseCorrelation !== 'number' || !(c.noiseCorrelation >= 0 && c.noiseCorrelation < 1)) fail(`noiseCorrelation must be a number in [0, 1), got ${JSON.stringify(c.noiseCorrelation)}`);
+  if (typeof c.timeShift !== 'number' || !(c.timeShift >= 1 && Number.isFinite(c.timeShift))) fail(`timeShift must be a number ≥ 1, got ${JSON.stringify(c.timeShift)}`);
   if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
   if (!Array.isArray(c.vocab) || c.vocab[PAD_ID] !== '<pad>' || c.vocab[BOS_ID] !== '<bos>') fail('vocab must be an array starting with "<pad>", "<bos>"');
 }
