@@ -42,6 +42,18 @@ describe('checkpoint I/O', () => {
     expect(tensors.get('transformer_blocks.1.attn_temporal.to_out.weight')!.shape).toEqual([config.hiddenSize, config.hiddenSize]);
     expect(tensors.size).toBe(parameterSpecs(config).length);
   });
+  it('loads files written before the schedule fields with their old meaning, and rejects bad values', () => {
+    const old = edited(tinyCheckpoint(), (_, m) => {
+      const { prediction: _p, noiseCorrelation: _n, timeShift: _s, ...rest } = JSON.parse(m.config);
+      m.config = JSON.stringify(rest);
+    });
+    const { config } = checkpointFromBytes(old, 'old.safetensors');
+    expect([config.prediction, config.noiseCorrelation, config.timeShift]).toEqual(['velocity', 0, 1]);
+    const bad = edited(tinyCheckpoint(), (_, m) => {
+      m.config = JSON.stringify({ ...JSON.parse(m.config), noiseCorrelation: 1 });
+    });
+    expect(() => checkpointFromBytes(bad, 'rho.safetensors')).toThrow(/rho\.safetensors: .*noiseCorrelation must be a number in \[0, 1\)/);
+  });
   it('rejects a tensor whose shape does not match the config, naming the file and the tensor', () => {
     const bad = edited(tinyCheckpoint(), (t) => {
       t.set('transformer_blocks.1.attn_cross.to_k.weight', { dtype: 'F32', shape: [3, 3], data: new Float32Array(9) });

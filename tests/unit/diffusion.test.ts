@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
-import { flowMatchingLoss, frameTimes, interpolate, perSampleMse, supervisedFrames } from '../../src/diffusion/flow';
-import { gaussianNoise } from '../../src/diffusion/noise';
+import { flowMatchingLoss, frameTimes, interpolate, perSampleMse, shiftTime, supervisedFrames, trainingTimes } from '../../src/diffusion/flow';
+import { gaussianNoise, videoNoise } from '../../src/diffusion/noise';
 import { adamStep, createAdamState, warmupCosine } from '../../src/diffusion/optim';
 import { sampleVideos } from '../../src/diffusion/sampler';
 import { initParams } from '../../src/model/params';
@@ -49,6 +49,41 @@ describe('rectified flow', () => {
       tf.dispose([value, ...Object.values(grads)]);
     }
     expect(losses[losses.length - 1]).toBeLessThan(0.5 * losses[0]);
+  });
+});
+
+describe('noise prior and schedule', () => {
+  it('frame-correlated noise: each frame N(0, 1), frames correlated by ρ, ρ = 0 is the plain draw', () => {
+    const frames = 4;
+    const frameSize = 3000;
+    expect(videoNoise(9, frames, frameSize, 0)).toEqual(gaussianNoise(9, frames * frameSize));
+    const rho = 0.5;
+    const e = videoNoise(9, frames, frameSize, rho);
+    const frame = (f: number) => e.subarray(f * frameSize, (f + 1) * frameSize);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0) / a.length;
+    for (let f = 0; f < frames; f++) {
+      expect(Math.abs(mean(frame(f)))).toBeLessThan(0.06);
+      expect(dot(frame(f), frame(f))).toBeCloseTo(1, 1);
+    }
+    // 3000 samples: the standard error of a correlation near 0.5 is ~0.016.
+    expect(dot(frame(0), frame(3))).toBeGreaterThan(rho - 0.06);
+    expect(dot(frame(0), frame(3))).toBeLessThan(rho + 0.06);
+    const independent = videoNoise(9, frames, frameSize, 0);
+    expect(Math.abs(dot(independent.subarray(0, frameSize), independent.subarray(3 * frameSize)))).toBeLessThan(0.06);
+  });
+
+  it('the time shift fixes 0 and 1, is monotone, and moves mass to high noise', () => {
+    expect(shiftTime(0, 3)).toBe(0);
+    expect(shiftTime(1, 3)).toBe(1);
+    expect(shiftTime(0.5, 1)).toBe(0.5);
+    expect(shiftTime(0.5, 3)).toBeCloseTo(0.75, 10);
+    for (let t = 0; t < 1; t += 0.05) expect(shiftTime(t + 0.05, 3)).toBeGreaterThan(shiftTime(t, 3));
+    // A shift s is a logit offset of ln s: logit-normal(0, 1) shifted by 3 has median 0.75.
+    const normals = [-1, 0, 1];
+    const shifted = trainingTimes(normals, { timeShift: 3 });
+    const offset = trainingTimes(normals, { timeShift: 1 }, Math.log(3));
+    shifted.forEach((t, i) => expect(t).toBeCloseTo(offset[i], 6));
   });
 });
 
