@@ -29,6 +29,7 @@ import { dpoPreferences } from '../src/prefs/judgments';
 import { criticLabeller } from '../src/prefs/online';
 import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
 import { roundHyper } from '../src/prefs/rounds';
+import { meanInterval } from '../src/prefs/win-rate';
 import type { Judgment, Pair, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
 import { createSimulatedAnnotator, type SimulatedAnnotator } from '../src/world/annotator';
 import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type MetricKey, type VideoMetrics } from '../src/world/metrics';
@@ -99,15 +100,6 @@ async function sampleSet(config: ModelConfig, params: Params, items: EvalItem[],
     chunk.forEach((_, k) => out.push({ ...shape, data: data.slice(k * per, (k + 1) * per) }));
   }
   return out;
-}
-
-/** Mean and 95 % normal interval of per-item scores in [0, 1] (win 1, tie ½, loss 0). */
-function meanInterval(scores: number[]): { mean: number; ci: [number, number] } {
-  const n = scores.length;
-  const mean = scores.reduce((a, b) => a + b, 0) / n;
-  const variance = scores.reduce((a, s) => a + (s - mean) ** 2, 0) / Math.max(1, n - 1);
-  const half = 1.96 * Math.sqrt(variance / n);
-  return { mean, ci: [Math.max(0, mean - half), Math.min(1, mean + half)] };
 }
 
 function metricDeltas(round: VideoMetrics[], base: VideoMetrics[]): RoundResult['metric_deltas'] {

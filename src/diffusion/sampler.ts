@@ -5,6 +5,7 @@ import type { Params } from '../model/params';
 import { tokenizeBatch } from '../model/tokenizer';
 import { frameTimes, shiftTime } from './flow';
 import { videoNoise } from './noise';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from './sampler-defaults';
 
 export interface SampleOptions extends ForwardOptions {
   prompts: string[];
@@ -19,8 +20,7 @@ export interface SampleOptions extends ForwardOptions {
   onStep?: (done: number, total: number) => boolean | void;
 }
 
-export const DEFAULT_SAMPLE_STEPS = 24;
-export const DEFAULT_GUIDANCE = 2;
+export { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS };
 
 /** Initial noise for a batch of seeds: [B, F, H, W, 3], identical on every backend. */
 export function seedNoise(seeds: number[], config: ModelConfig): Float32Array {
