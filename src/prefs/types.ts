@@ -175,4 +175,6 @@ export interface RoundRecord {
   lora: LoraSnapshot | null;
   /** Why a round failed or was cancelled. */
   note?: string;
+  /** Set when the adapter came from a file (the studio's Import LoRA), not from training here. */
+  importedFrom?: string;
 }
