@@ -30,21 +30,37 @@ export function createAdamState(vars: Map<string, tf.Variable>): AdamState {
   return { step: 0, m, v };
 }
 
-/** Global L2 norm of a set of gradients (one GPU/WASM sync). */
-export function globalNorm(grads: Map<string, tf.Tensor> | tf.NamedTensorMap): number {
+/** Σ‖g‖² over a set of gradients as a scalar tensor, to read back with a step's other numbers. */
+export function squaredGlobalNorm(grads: Map<string, tf.Tensor> | tf.NamedTensorMap): tf.Scalar {
   const list = grads instanceof Map ? [...grads.values()] : Object.values(grads);
-  return tf.tidy(() => Math.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
+  return tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))) as tf.Scalar);
+}
+
+/** Global L2 norm of a set of gradients (one synchronous GPU/WASM read). */
+export function globalNorm(grads: Map<string, tf.Tensor> | tf.NamedTensorMap): number {
+  const squared = squaredGlobalNorm(grads);
+  const value = squared.dataSync()[0];
+  squared.dispose();
+  return Math.sqrt(value);
 }
 
 /**
  * One Adam update of `vars` with `grads` (keyed alike). Returns the pre-clip gradient norm.
- * lr may change per step (schedules).
+ * lr may change per step (schedules). Reads the norm back synchronously (scripts, the critic);
+ * a loop that must not block (the engine worker on WebGPU) reads it asynchronously with its
+ * other numbers and calls `applyAdam` itself.
  */
 export function adamStep(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamState, opts: AdamOptions): number {
+  const norm = globalNorm(grads);
+  applyAdam(vars, grads, state, opts, norm);
+  return norm;
+}
+
+/** The Adam update itself, given the pre-clip global gradient norm `norm` (clipping uses it). */
+export function applyAdam(vars: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamState, opts: AdamOptions, norm: number): void {
   const b1 = opts.beta1 ?? 0.9;
   const b2 = opts.beta2 ?? 0.99;
   const eps = opts.eps ?? 1e-8;
-  const norm = globalNorm(grads);
   const clip = opts.clipNorm && norm > opts.clipNorm ? opts.clipNorm / norm : 1;
   state.step += 1;
   const c1 = 1 - Math.pow(b1, state.step);
@@ -64,7 +80,6 @@ export function adamStep(vars: Map<string, tf.Variable>, grads: Map<string, tf.T
     state.m.set(name, m);
     state.v.set(name, v);
   }
-  return norm;
 }
 
 /** ema ← d·ema + (1 − d)·x for every tensor. */

@@ -50,22 +50,31 @@ export function adapterFromSnapshot(model: ModelConfig, snapshot: LoraSnapshot):
 /**
  * W ← W + s·Aᵀ·Bᵀ (memory layout [in, out]) for every module of the decoded adapter; s is the
  * adapter's scale (α/r). Returns new params: untouched tensors are shared with `params`, merged
- * ones are new (the caller disposes them when the policy changes).
+ * ones are new (the caller disposes them when the policy changes). A module the weights do not
+ * have, or of another shape, is an error naming it, and nothing is left allocated.
  */
 export function mergeArrays(params: Params, modules: Map<string, LoraModuleArrays>, scale: number): Params {
   const merged: Params = new Map(params);
-  for (const [name, m] of modules) {
-    const key = `${name}.weight`;
-    const w = params.get(key);
-    if (!w) throw new Error(`Cannot merge LoRA module "${name}": the model has no "${key}".`);
-    if (w.shape[0] !== m.inFeatures || w.shape[1] !== m.outFeatures) {
-      throw new Error(`Cannot merge LoRA module "${name}": adapter is [${m.outFeatures}, ${m.inFeatures}] but the weight is [${w.shape[1]}, ${w.shape[0]}] (PyTorch layout).`);
+  const created: tf.Tensor[] = [];
+  try {
+    for (const [name, m] of modules) {
+      const key = `${name}.weight`;
+      const w = params.get(key);
+      if (!w) throw new Error(`Cannot merge LoRA module "${name}": the model has no "${key}".`);
+      if (w.shape[0] !== m.inFeatures || w.shape[1] !== m.outFeatures) {
+        throw new Error(`Cannot merge LoRA module "${name}": adapter is [${m.outFeatures}, ${m.inFeatures}] but the weight is [${w.shape[1]}, ${w.shape[0]}] (PyTorch layout).`);
+      }
+      const sum = tf.tidy(() => {
+        const down = tf.tensor2d(transposeArray(m.loraA, m.rank, m.inFeatures), [m.inFeatures, m.rank]); // [in, r]
+        const up = tf.tensor2d(transposeArray(m.loraB, m.outFeatures, m.rank), [m.rank, m.outFeatures]); // [r, out]
+        return tf.add(w, tf.mul(tf.matMul(down, up), scale)); // [in, r] x [r, out] -> [in, out]
+      });
+      created.push(sum);
+      merged.set(key, sum);
     }
-    merged.set(key, tf.tidy(() => {
-      const down = tf.tensor2d(transposeArray(m.loraA, m.rank, m.inFeatures), [m.inFeatures, m.rank]); // [in, r]
-      const up = tf.tensor2d(transposeArray(m.loraB, m.outFeatures, m.rank), [m.rank, m.outFeatures]); // [r, out]
-      return tf.add(w, tf.mul(tf.matMul(down, up), scale)); // [in, r] x [r, out] -> [in, out]
-    }));
+  } catch (e) {
+    tf.dispose(created);
+    throw e;
   }
   return merged;
 }

@@ -14,7 +14,7 @@ import type { DpoPreference, KtoExample } from '../prefs/judgments';
 import { firstFrameOf, videoOf, type VideoStore } from '../prefs/pairs';
 import { HELD_OUT_SEED_BASE } from '../world/prompt';
 import { render } from '../world/render';
-import { hashString, makeRng, randNormal, type Rng } from '../world/rng';
+import { hashString, makeRng, randNormal, shuffle } from '../world/rng';
 
 /** One preference sample: a video, its prompt and first frame, and (KTO) whether it is desirable. */
 export interface PreferenceSample {
@@ -76,14 +76,6 @@ export function sftSources(prefs: readonly { pair: { prompt: string; firstFrame:
     seen.set(`${pair.prompt}|${seed}`, { prompt: pair.prompt, firstFrameSeed: seed });
   }
   return [...seen.values()];
-}
-
-function shuffle<T>(items: T[], rng: Rng): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { perSampleMse } from '../diffusion/flow';
-import { adamStep, createAdamState, warmupCosine } from '../diffusion/optim';
+import { applyAdam, createAdamState, squaredGlobalNorm, warmupCosine } from '../diffusion/optim';
 import { preferenceTerms, preferenceTermsFromMses, type PairMses, type PreferenceBatch, type PreferenceLossOptions, type PreferenceTerms } from '../diffusion/preference';
 import type { ModelConfig } from '../model/config';
 import { forward } from '../model/dit';
@@ -64,8 +64,11 @@ export function lossOptions(hyper: RoundHyperParameters): PreferenceLossOptions 
   };
 }
 
-/** Numbers of one step read back from the terms (one sync per step). */
+/** Numbers of one step, read back from the device in one asynchronous read. */
 interface StepReadout {
+  loss: number;
+  /** Σ‖g‖² over the adapter's gradients (Adam clips by its square root). */
+  squaredGradNorm: number;
   preferenceLoss: number;
   sftLoss: number;
   implicitAccuracy: number;
@@ -73,22 +76,37 @@ interface StepReadout {
 }
 
 /**
- * Implicit accuracy and reward margin. DPO: mean(z > 0) and mean z. KTO (per sample,
- * s = ±1): the fraction with s·(g − z0) > 0, and β·(mean g of desirable − mean g of undesirable),
- * g = m_ref − m_θ — NaN when the batch lacks one of the two kinds.
+ * The numbers of a step as one vector, so that a step costs one readback (a synchronous read per
+ * number stalls a worker on WebGPU and has been seen to lose the device):
+ *   [preference loss, SFT loss, then DPO: implicit accuracy, reward margin;
+ *    KTO: z0, m_ref(w) [P], m_θ(w) [P], m_ref(l) [P], m_θ(l) [P], desirable [2P]]
+ * KTO's accuracy and margin are then computed on the CPU from the MSEs, exactly as before.
  */
-function readTerms(terms: PreferenceTerms, desirable: Float32Array, objective: 'dpo' | 'kto', beta: number): Omit<StepReadout, 'sftLoss'> {
-  const preferenceLoss = terms.loss.dataSync()[0];
-  if (objective === 'dpo') {
-    return { preferenceLoss, implicitAccuracy: terms.implicitAccuracy.dataSync()[0], rewardMargin: terms.rewardMargin.dataSync()[0] };
-  }
-  const m = terms.mses;
-  const gOf = (ref: tf.Tensor1D, pol: tf.Tensor1D) => {
-    const [r, p] = [ref.dataSync(), pol.dataSync()];
-    return Array.from(r, (ri, i) => ri - p[i]);
-  };
-  const g = [...gOf(m.referenceWinner, m.policyWinner), ...gOf(m.referenceLoser, m.policyLoser)];
-  const z0 = terms.ktoReferencePoint.dataSync()[0];
+function termsVector(terms: PreferenceTerms, sft: tf.Scalar | null, desirable: tf.Tensor1D, objective: 'dpo' | 'kto'): tf.Tensor1D {
+  return tf.tidy(() => {
+    const m = terms.mses;
+    const parts: tf.Tensor[] = [terms.loss, sft ?? tf.scalar(0)];
+    if (objective === 'dpo') parts.push(terms.implicitAccuracy, terms.rewardMargin);
+    else parts.push(terms.ktoReferencePoint, m.referenceWinner, m.policyWinner, m.referenceLoser, m.policyLoser, desirable);
+    return tf.concat(parts.map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Implicit accuracy and reward margin from the read-back vector [total loss, Σ‖g‖², termsVector].
+ * DPO: mean(z > 0) and mean z. KTO (per sample, s = ±1): the fraction with s·(g − z0) > 0, and
+ * β·(mean g of desirable − mean g of undesirable), g = m_ref − m_θ — NaN when the batch lacks one
+ * of the two kinds.
+ */
+function parseReadout(values: Float32Array, pairs: number, objective: 'dpo' | 'kto', beta: number): StepReadout {
+  const [loss, squaredGradNorm, preferenceLoss, sftLoss] = values;
+  if (objective === 'dpo') return { loss, squaredGradNorm, preferenceLoss, sftLoss, implicitAccuracy: values[4], rewardMargin: values[5] };
+  const z0 = values[4];
+  const vector = (k: number, length = pairs) => values.subarray(5 + k * pairs, 5 + k * pairs + length);
+  const [refW, polW, refL, polL] = [0, 1, 2, 3].map((k) => vector(k));
+  const desirable = vector(4, 2 * pairs);
+  const gOf = (ref: Float32Array, pol: Float32Array) => Array.from(ref, (ri, i) => ri - pol[i]);
+  const g = [...gOf(refW, polW), ...gOf(refL, polL)];
   let right = 0;
   const sums = [0, 0];
   const counts = [0, 0];
@@ -99,7 +117,7 @@ function readTerms(terms: PreferenceTerms, desirable: Float32Array, objective: '
     counts[d] += 1;
   });
   const rewardMargin = counts[0] && counts[1] ? beta * (sums[1] / counts[1] - sums[0] / counts[0]) : NaN;
-  return { preferenceLoss, implicitAccuracy: right / g.length, rewardMargin };
+  return { loss, squaredGradNorm, preferenceLoss, sftLoss, implicitAccuracy: right / g.length, rewardMargin };
 }
 
 /** Reference predictions for the 2P preference samples (no gradient: outside the tape). */
@@ -157,35 +175,47 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
       const batch = buildStepBatch(config, opts.slots, opts.sft, sftCount, hyper.batchSize, step, seed);
       const refPred = referencePredictions(config, reference, batch);
       const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
-      const desirable = batch.desirable.dataSync() as Float32Array;
-      let readout: StepReadout | null = null;
-      // 3. Loss = preference loss + λ·SFT; gradients w.r.t. the adapter only.
-      const { value, grads } = tf.variableGrads(() => {
-        const pred = forward(policyParams, config, batch.xt, batch.t, batch.ids, { hooks: adapter.hooks() });
-        // m_θ of every row at once (preference samples, then SFT); split as [N] vectors.
-        const n = 2 * batch.pairs;
-        const mPolicy = perSampleMse(pred, batch.target, batch.mask); // [2P + S]
-        const terms = opts.lossFn
-          ? opts.lossFn(preferenceBatchOf(batch, pred, refPred), lossOpts)
-          : preferenceTermsFromMses(splitPairs(tf.slice(mPolicy, [0], [n]), refMse), lossOpts, batch.desirable);
-        let loss: tf.Scalar = terms.loss;
-        let sftLoss = 0;
-        if (batch.sft > 0) {
-          const sft = tf.mean(tf.slice(mPolicy, [n], [batch.sft])) as tf.Scalar;
-          sftLoss = sft.dataSync()[0];
-          loss = tf.add(loss, tf.mul(sft, hyper.sftWeight)) as tf.Scalar;
-        }
-        readout = { ...readTerms(terms, desirable, lossOpts.objective, hyper.beta), sftLoss };
-        return loss;
-      }, [...vars.values()]);
-      const gradMap = new Map(Object.entries(grads).map(([name, g]) => [keyOf.get(name)!, g]));
-      // 4. Adam with global-norm clipping and warm-up + cosine decay.
+      // Every tensor of the step, released when it ends (or fails).
+      const owned: tf.Tensor[] = [refPred, refMse];
       const lr = warmupCosine(step, hyper.lr, hyper.warmupSteps, hyper.steps);
-      const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: hyper.clipNorm || undefined });
-      const loss = value.dataSync()[0];
-      tf.dispose([value, refPred, refMse, ...Object.values(grads)]);
-      disposeBatch(batch);
-      const r = readout as unknown as StepReadout;
+      let r: StepReadout;
+      let gradNorm: number;
+      try {
+        // 3. Loss = preference loss + λ·SFT; gradients w.r.t. the adapter only.
+        let reported: tf.Tensor1D | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const pred = forward(policyParams, config, batch.xt, batch.t, batch.ids, { hooks: adapter.hooks() });
+          // m_θ of every row at once (preference samples, then SFT); split as [N] vectors.
+          const n = 2 * batch.pairs;
+          const mPolicy = perSampleMse(pred, batch.target, batch.mask); // [2P + S]
+          const terms = opts.lossFn
+            ? opts.lossFn(preferenceBatchOf(batch, pred, refPred), lossOpts)
+            : preferenceTermsFromMses(splitPairs(tf.slice(mPolicy, [0], [n]), refMse), lossOpts, batch.desirable);
+          let loss: tf.Scalar = terms.loss;
+          let sft: tf.Scalar | null = null;
+          if (batch.sft > 0) {
+            sft = tf.mean(tf.slice(mPolicy, [n], [batch.sft])) as tf.Scalar;
+            loss = tf.add(loss, tf.mul(sft, hyper.sftWeight)) as tf.Scalar;
+          }
+          // Kept past the tape's tidy for the step's one readback.
+          reported = tf.keep(termsVector(terms, sft, batch.desirable, lossOpts.objective));
+          owned.push(reported);
+          return loss;
+        }, [...vars.values()]);
+        owned.push(value, ...Object.values(grads));
+        const gradMap = new Map(Object.entries(grads).map(([name, g]) => [keyOf.get(name)!, g]));
+        // 4. One asynchronous readback of everything the step reports, the norm Adam clips by included.
+        const readout = tf.tidy(() => tf.concat([tf.reshape(value, [1]), tf.reshape(squaredGlobalNorm(gradMap), [1]), reported!]));
+        owned.push(readout);
+        r = parseReadout((await readout.data()) as Float32Array, batch.pairs, lossOpts.objective, hyper.beta);
+        // 5. Adam with global-norm clipping and warm-up + cosine decay.
+        gradNorm = Math.sqrt(r.squaredGradNorm);
+        applyAdam(vars, gradMap, adam, { lr, clipNorm: hyper.clipNorm || undefined }, gradNorm);
+      } finally {
+        tf.dispose(owned);
+        disposeBatch(batch);
+      }
+      const { loss } = r;
       const m: StepMetrics = { step: step + 1, loss, preferenceLoss: r.preferenceLoss, sftLoss: r.sftLoss, implicitAccuracy: r.implicitAccuracy, rewardMargin: r.rewardMargin, gradNorm, lr, ms: performance.now() - t0 };
       if (!Number.isFinite(loss)) throw new Error(`Round diverged at step ${step + 1} (loss ${loss}). Lower lr (now ${hyper.lr}) or β (now ${hyper.beta}), or keep gradient clipping on.`);
       metrics.push(m);
@@ -196,7 +226,7 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
     adapter.training = false;
     const seconds = (performance.now() - started) / 1000;
     const msPerStep = metrics.length ? metrics.reduce((a, m) => a + m.ms, 0) / metrics.length : 0;
-    // 5. Cancelled: nothing to merge; completed: the adapter as data for the record and merge.
+    // 6. Cancelled: nothing to merge; completed: the adapter as data for the record and merge.
     return { status: cancelled ? 'cancelled' : 'completed', lora: cancelled ? null : snapshotFromAdapter(adapter), metrics, seconds, msPerStep };
   } finally {
     adapter.dispose();

@@ -37,6 +37,15 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[randInt(rng, 0, items.length)];
 }
 
+/** Fisher–Yates shuffle in place (returns `items`): a seeded permutation. */
+export function shuffle<T>(items: T[], rng: Rng): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 /** Gaussian sample (Box–Muller; one of the pair is discarded to keep draws-per-call fixed). */
 export function randNormal(rng: Rng, mean = 0, std = 1): number {
   const u = 1 - rng(); // (0, 1]: log(0) would be -Infinity
