@@ -7,9 +7,10 @@ import type { Judgment, LoraSnapshot, Pair, RoundHyperParameters, RoundRecord, S
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'cpu'];
 
-/** Who should act on an error: the person typing (`prompt`), the checkpoint or an imported file
- *  (`model`), the browser/GPU (`backend`, including a lost GPU device), the request was cancelled
- *  (`cancelled`), or us (`internal`). */
+/** Who should act on an error: the person — a prompt, a setting, or data that cannot train
+ *  (`prompt`), the checkpoint or an imported file or adapter (`model`), the browser/GPU
+ *  (`backend`, including a lost GPU device), the request was cancelled (`cancelled`), or us
+ *  (`internal`). */
 export type ErrorKind = 'prompt' | 'model' | 'backend' | 'cancelled' | 'internal';
 
 // ---------------------------------------------------------------------------------------------
@@ -209,11 +210,15 @@ export interface EngineErrorEvent {
 
 export type EngineEvent = ReadyEvent | ProgressEvent | VideoEvent | PolicyEvent | RoundStepEvent | OnlineDataEvent | RoundDoneEvent | CriticHintsEvent | EngineErrorEvent;
 
-/** Buffers to transfer (not copy) with an event: the video's pixels. */
+/** Buffers to transfer (not copy) with an event: the pixels of its videos. */
 export function transferablesOf(event: EngineEvent): Transferable[] {
-  if (event.type !== 'video') return [];
-  const { data } = event;
-  // Transferring detaches the whole buffer, so only do it when the view owns all of it.
-  const ownsBuffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  return ownsBuffer && data.buffer instanceof ArrayBuffer ? [data.buffer] : [];
+  const videos = event.type === 'video' ? [event.data] : event.type === 'onlineData' ? Object.values(event.videos) : [];
+  // Transferring detaches the whole buffer, so only do it when the view owns all of it; a buffer
+  // may be listed once only.
+  const buffers = new Set<ArrayBuffer>();
+  for (const data of videos) {
+    const ownsBuffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (ownsBuffer && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+  }
+  return [...buffers];
 }
