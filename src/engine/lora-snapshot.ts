@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model/config';
 import { LoraAdapter } from '../model/lora';
-import { parameterSpecs, type Params } from '../model/params';
+import type { Params } from '../model/params';
 import { decodeSnapshot, encodeModule, type LoraModuleArrays } from '../prefs/lora-data';
 import type { LoraSnapshot } from '../prefs/types';
 
@@ -83,7 +83,5 @@ export function mergeSnapshot(params: Params, snapshot: LoraSnapshot): Params {
   return mergeArrays(params, decodeSnapshot(snapshot), snapshot.alpha / snapshot.rank);
 }
 
-/** Every Linear module of the model with its sizes: what an imported LoRA may adapt. */
-export function loraModuleShapes(model: ModelConfig): Map<string, { inFeatures: number; outFeatures: number }> {
-  return new Map(parameterSpecs(model).filter((s) => s.transposed).map((s) => [s.name.replace(/\.weight$/, ''), { inFeatures: s.torchShape[1], outFeatures: s.torchShape[0] }]));
-}
+/** Every Linear module of the model with its sizes (tfjs-free, so the page can use it too). */
+export { loraModuleShapes } from '../model/param-specs';

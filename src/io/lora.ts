@@ -171,6 +171,16 @@ function parseWeights(bytes: Uint8Array, fileName: string): { tensors: Map<strin
   }
 }
 
+/** A tensor's values as a fresh Float32Array; an integer dtype is a LoraImportError naming the tensor. */
+function floats(entry: TensorEntry, key: string, fileName: string): Float32Array {
+  try {
+    return Float32Array.from(toFloat32(entry, key, fileName));
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new LoraImportError(fileName, e.detail, 'Export the adapter weights as F32, F16 or BF16.');
+    throw e;
+  }
+}
+
 /**
  * Pair up lora_A / lora_B tensors under `prefix`, check every key, module and shape against the
  * model, and return the modules. `rank` from the config when given, else from the tensors.
@@ -205,7 +215,7 @@ function collectModules(tensors: Map<string, TensorEntry>, prefix: string, expec
     if (B.shape.length !== 2 || B.shape[0] !== outFeatures || B.shape[1] !== r) {
       throw new LoraImportError(fileName, `"${prefix}${module}.lora_B.weight" has shape [${B.shape.join(', ')}] but expected [${outFeatures}, ${r}] (the module's ${outFeatures} outputs × lora_A's rank ${r})`, 'Check that the adapter was trained for this model and config.');
     }
-    modules.set(module, { inFeatures, outFeatures, rank: r, loraA: Float32Array.from(toFloat32(A, `${module}.lora_A`, fileName)), loraB: Float32Array.from(toFloat32(B, `${module}.lora_B`, fileName)) });
+    modules.set(module, { inFeatures, outFeatures, rank: r, loraA: floats(A, `${prefix}${module}.lora_A.weight`, fileName), loraB: floats(B, `${prefix}${module}.lora_B.weight`, fileName) });
   }
   return modules;
 }
