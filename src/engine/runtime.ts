@@ -14,7 +14,7 @@ import { selectKernels } from '../kernels';
 import { CheckpointError, checkpointFromBytes } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
-import { sampleVideos } from '../diffusion/sampler';
+import { SamplingCancelled, sampleVideos } from '../diffusion/sampler';
 import { PromptError } from '../world/prompt';
 import { videoToUint8 } from '../world/video';
 import type { BackendName, ErrorKind } from './protocol';
@@ -86,36 +86,56 @@ export async function loadModelFromBytes(bytes: Uint8Array, fileName: string): P
   return { name: config.name, config, params };
 }
 
-export async function loadModelFromUrl(url: string, fileName: string): Promise<LoadedModel> {
+/** A checkpoint's bytes over HTTP (the page's public/models), with an error that names the file. */
+export async function fetchCheckpoint(url: string, fileName: string): Promise<Uint8Array> {
   const response = await fetch(url);
   if (!response.ok) {
     throw new CheckpointError(fileName, `could not be downloaded from ${url} (HTTP ${response.status}). Check that public/models holds it and the server is running.`);
   }
-  return loadModelFromBytes(new Uint8Array(await response.arrayBuffer()), fileName);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Sample one video; returns uint8 [F, H, W, 3]. */
-export async function generateVideo(
-  model: LoadedModel,
-  prompt: string,
-  seed: number,
-  opts: { steps?: number; guidance?: number; firstFrame?: Float32Array | null; onProgress?: (done: number, total: number) => void } = {},
-): Promise<Uint8Array> {
+export interface GenerateOptions {
+  steps?: number;
+  guidance?: number;
+  /** HuViDPO first-frame mode: frame 0, [H, W, 3] in [-1, 1]. */
+  firstFrame?: Float32Array | null;
+  onProgress?: (done: number, total: number) => void;
+  /** Polled after every sampler step; true stops with `SamplingCancelled`. */
+  shouldCancel?: () => boolean;
+}
+
+/** Sample one video with `model.params` (the policy, or an earlier round's weights); returns uint8 [F, H, W, 3]. */
+export async function generateVideo(model: Pick<LoadedModel, 'config' | 'params'>, prompt: string, seed: number, opts: GenerateOptions = {}): Promise<Uint8Array> {
   const data = await sampleVideos(model.params, model.config, {
     prompts: [prompt],
     seeds: [seed],
     steps: opts.steps,
     guidance: opts.guidance,
     firstFrames: [opts.firstFrame ?? null],
-    onStep: (done, total) => opts.onProgress?.(done, total),
+    onStep: (done, total) => {
+      opts.onProgress?.(done, total);
+      return !opts.shouldCancel?.();
+    },
   });
   const { frames, height, width } = model.config;
   return videoToUint8({ frames, height, width, data });
+}
+
+/**
+ * Calls `onLost` once if the WebGPU device behind tfjs is lost (driver reset, GPU process crash,
+ * the tab's GPU memory reclaimed). Nothing to watch on the other backends.
+ */
+export function watchGpuDevice(onLost: (detail: string) => void): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  void device?.lost.then((info) => onLost(info.message ? `${info.reason}: ${info.message}` : info.reason));
 }
 
 export function errorKind(e: unknown): ErrorKind {
   if (e instanceof PromptError) return 'prompt';
   if (e instanceof CheckpointError || e instanceof SafetensorsError) return 'model';
   if (e instanceof BackendError) return 'backend';
+  if (e instanceof SamplingCancelled) return 'cancelled';
   return 'internal';
 }

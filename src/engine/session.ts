@@ -1,0 +1,507 @@
+/**
+ * The engine's core (DESIGN §1, §4, §6): the loaded model, the policy (base + merged rounds), the
+ * critic and the request queue, with one method per request of src/engine/protocol.ts. It owns
+ * tfjs but no worker globals, so the whole engine runs in Node under vitest (tfjs-wasm) exactly
+ * as in the browser; src/engine/worker.ts is a thin shell that posts its events.
+ *
+ * Requests run one at a time in arrival order (`submit`); `cancel` jumps the queue and acts on
+ * the request it names, running or queued. Every request but init ends with exactly one final
+ * event carrying its id: `video`, `policy`, `roundDone`, `criticHints`, or `error`.
+ */
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../diffusion/sampler';
+import { kernelsStatus, preferenceLoss } from '../kernels';
+import type { ModelConfig } from '../model/config';
+import type { Params } from '../model/params';
+import { Critic, criticConfig, criticExamples } from '../prefs/critic';
+import { criticLabeller, simulatedLabeller, type Labeller } from '../prefs/online';
+import type { VideoStore } from '../prefs/pairs';
+import { nextRoundIndex, startRoundRecord } from '../prefs/rounds';
+import type { Judgment, LoraSnapshot, Pair, RoundRecord, VideoIndex } from '../prefs/types';
+import { createSimulatedAnnotator } from '../world/annotator';
+import { hashString, makeRng, shuffle } from '../world/rng';
+import { pickShape, videoFromUint8, videoToUint8, type VideoShape } from '../world/video';
+import { runOnlineRound } from './online-round';
+import { Policy } from './policy';
+import type {
+  BackendName, CancelRequest, CriticRequest, EngineErrorEvent, EngineEvent, EngineRequest, ErrorKind, GenerateRequest,
+  InitRequest, OnlineRoundSpec, RunRoundRequest, SetPolicyRequest,
+} from './protocol';
+import { runRound, type RoundInput } from './round-runner';
+import { errorKind, fetchCheckpoint, generateVideo, initBackend, loadModelFromBytes, watchGpuDevice, type LoadedModel } from './runtime';
+
+export type Post = (event: EngineEvent) => void;
+
+export interface EngineSessionOptions {
+  /** Start a tfjs backend; default: WebGPU, WASM or CPU as the browser allows (runtime.ts). */
+  startBackend?: (preferred: BackendName | undefined) => Promise<{ backend: BackendName; adapter: string }>;
+  /** A checkpoint's bytes from the init request's URL; default: fetch. Node tests read the file. */
+  loadCheckpoint?: (url: string, fileName: string) => Promise<Uint8Array>;
+  /** Calls back once when the GPU device is lost; default: tfjs-webgpu's device (runtime.ts). */
+  watchDevice?: (onLost: (detail: string) => void) => void;
+  /** Bradley–Terry steps of a critic training (default 200). */
+  criticSteps?: number;
+  /** Earlier rounds' weights kept for `generate` with `round` (Compare), default 3. */
+  roundCacheSize?: number;
+  now?: () => Date;
+}
+
+/** A request the engine cannot serve as sent; the message says what was wrong and what to do. */
+export class RequestError extends Error {
+  constructor(message: string, readonly kind: ErrorKind = 'prompt') {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+/** The critic holds out this share of the judgments to measure its agreement with people… */
+const CRITIC_HELD_OUT = 0.2;
+/** …once there are this many (below, agreement is NaN: too few to measure). */
+const CRITIC_MIN_FOR_AGREEMENT = 8;
+/** The simulated labeller of online rounds: bench:loop's default noise and tie rate. */
+const SIMULATED_LABELLER = { noise: 0.05, tieRate: 0.2 } as const;
+
+export function deviceLostMessage(detail: string): string {
+  return `The GPU device was lost (${detail}). Nothing stored is lost: your pairs, judgments, rounds and adapters stay in this browser's storage. Reload the page to restart the engine, or open it with ?backend=wasm to run on the CPU instead.`;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Last path segment of a URL, for error messages that name the file. */
+function fileNameOf(url: string): string {
+  const path = url.split(/[?#]/)[0];
+  return path.slice(path.lastIndexOf('/') + 1) || url;
+}
+
+function shapeOf(config: ModelConfig): VideoShape {
+  return pickShape(config);
+}
+
+/**
+ * Videos sent as RGB bytes by id, turned into [-1, 1] floats when first read. A Map, because an
+ * online round writes the videos it samples into its store. An entry is a whole video, or one
+ * frame (a first-frame image).
+ */
+export class VideoBytesStore extends Map<string, Float32Array> implements VideoStore {
+  constructor(private readonly bytes: Readonly<Record<string, Uint8Array>>, private readonly shape: VideoShape) {
+    super();
+  }
+
+  override get(id: string): Float32Array | undefined {
+    const decoded = super.get(id);
+    if (decoded || !Object.hasOwn(this.bytes, id)) return decoded;
+    const data = this.bytes[id];
+    const frameBytes = this.shape.height * this.shape.width * 3;
+    const frames = data.length === frameBytes ? 1 : this.shape.frames; // a first-frame image, or a video
+    try {
+      const video = videoFromUint8(data, { ...this.shape, frames }).data;
+      super.set(id, video);
+      return video;
+    } catch (e) {
+      throw new RequestError(`Video "${id}": ${messageOf(e)} (or ${frameBytes} for a first-frame image). It was made with another model; regenerate the pair.`);
+    }
+  }
+
+  override has(id: string): boolean {
+    return super.has(id) || Object.hasOwn(this.bytes, id);
+  }
+}
+
+/** The RGB bytes of the pairs' videos in `store`, by video id (what the page stores). */
+function pairVideoBytes(pairs: readonly Pair[], store: VideoStore, shape: VideoShape): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const id of pairs.flatMap((p) => p.videoIds)) {
+    const data = store.get(id);
+    if (data) out[id] = videoToUint8({ ...shape, data });
+  }
+  return out;
+}
+
+/** Checks a snapshot's scalars; its modules are checked by decoding and merging them. */
+function checkSnapshotFields(s: LoraSnapshot): void {
+  if (!(Number.isInteger(s.rank) && s.rank >= 1)) throw new Error(`its rank ${JSON.stringify(s.rank)} is not a positive integer.`);
+  if (!(Number.isFinite(s.alpha) && s.alpha > 0)) throw new Error(`its alpha ${JSON.stringify(s.alpha)} is not a positive number.`);
+  if (typeof s.modules !== 'object' || s.modules === null) throw new Error('it has no modules.');
+}
+
+/**
+ * Weights of the policy after its first k rounds (Compare samples base vs round k with the same
+ * seeds): built by merging the same snapshots in the same order as the policy did, so they are
+ * bit-identical to what the policy had then. The least recently used round is dropped first.
+ */
+class RoundWeights {
+  private readonly cache = new Map<number, Policy>();
+
+  constructor(private readonly capacity: number) {}
+
+  params(policy: Policy, round: number): Params {
+    let entry = this.cache.get(round);
+    if (entry) {
+      this.cache.delete(round); // re-insert: most recently used last
+    } else {
+      entry = new Policy(policy.config, policy.base);
+      for (const snapshot of policy.snapshots.slice(0, round)) entry.merge(snapshot);
+    }
+    this.cache.set(round, entry);
+    for (const [k, old] of this.cache) {
+      if (this.cache.size <= this.capacity) break;
+      old.dispose(); // its merged weights; the base is shared and stays
+      this.cache.delete(k);
+    }
+    return entry.params;
+  }
+
+  clear(): void {
+    for (const p of this.cache.values()) p.dispose();
+    this.cache.clear();
+  }
+}
+
+interface TrainedCritic {
+  critic: Critic;
+  agreement: number;
+  trainedOn: number;
+}
+
+export class EngineSession {
+  private model: LoadedModel | null = null;
+  private current: Policy | null = null;
+  private trainedCritic: Critic | null = null;
+  private readonly roundWeights: RoundWeights;
+  private queue: Promise<void> = Promise.resolve();
+  /** Ids submitted and not finished (queued or running), and those asked to stop. */
+  private readonly pending = new Set<number>();
+  private readonly cancelled = new Set<number>();
+  /** Set once the GPU device is lost: the message every later request gets. */
+  private deviceLost: string | null = null;
+  /** Bumped by every init, so that a watcher of an earlier device stays silent. */
+  private generation = 0;
+  private readonly startBackend: NonNullable<EngineSessionOptions['startBackend']>;
+  private readonly loadCheckpoint: NonNullable<EngineSessionOptions['loadCheckpoint']>;
+  private readonly watchDevice: NonNullable<EngineSessionOptions['watchDevice']>;
+  private readonly criticSteps: number;
+  private readonly now: () => Date;
+
+  constructor(opts: EngineSessionOptions = {}) {
+    this.startBackend = opts.startBackend ?? initBackend;
+    this.loadCheckpoint = opts.loadCheckpoint ?? fetchCheckpoint;
+    this.watchDevice = opts.watchDevice ?? watchGpuDevice;
+    this.criticSteps = opts.criticSteps ?? 200;
+    this.roundWeights = new RoundWeights(opts.roundCacheSize ?? 3);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The policy now (null before init): base + the merged rounds. */
+  get policy(): Policy | null {
+    return this.current;
+  }
+
+  /**
+   * Queue a request behind the ones before it; `cancel` acts at once. Resolves when the request
+   * has posted its final event.
+   */
+  submit(request: EngineRequest, post: Post): Promise<void> {
+    if (request.type === 'cancel') {
+      this.cancel(request, post);
+      return Promise.resolve();
+    }
+    const id = request.type === 'init' ? null : request.id;
+    if (id !== null) this.pending.add(id);
+    const done = this.queue.then(() => this.handle(request, post)).finally(() => {
+      if (id !== null) this.pending.delete(id);
+    });
+    this.queue = done.catch(() => undefined); // a failed request must not stall the ones behind it
+    return done;
+  }
+
+  private handle(request: Exclude<EngineRequest, CancelRequest>, post: Post): Promise<void> {
+    switch (request.type) {
+      case 'init':
+        return this.init(request, post);
+      case 'generate':
+        return this.generate(request, post);
+      case 'setPolicy':
+        return this.setPolicy(request, post);
+      case 'runRound':
+        return this.runRound(request, post);
+      case 'critic':
+        return this.critic(request, post);
+      default: {
+        const unknown: never = request;
+        post({ type: 'error', message: `engine: unknown request ${JSON.stringify(unknown)}`, kind: 'internal' });
+        return Promise.resolve();
+      }
+    }
+  }
+
+  /** Pick a backend, load the checkpoint, start from the base model; answers `ready` or `error`. */
+  async init(request: InitRequest, post: Post): Promise<void> {
+    this.release();
+    const generation = ++this.generation;
+    try {
+      const { backend, adapter } = await this.startBackend(request.backend);
+      const fileName = fileNameOf(request.modelUrl);
+      const model = await loadModelFromBytes(await this.loadCheckpoint(request.modelUrl, fileName), fileName);
+      this.model = model;
+      this.current = new Policy(model.config, model.params);
+      this.deviceLost = null;
+      this.watchDevice((detail) => {
+        if (generation !== this.generation) return;
+        this.deviceLost = deviceLostMessage(detail);
+        post({ type: 'error', message: this.deviceLost, kind: 'backend' });
+      });
+      const { frames, height, width } = model.config;
+      post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width }, modelConfig: model.config, kernels: kernelsStatus() });
+    } catch (e) {
+      post({ type: 'error', message: messageOf(e), kind: errorKind(e) });
+    }
+  }
+
+  /** One video from the policy (or the policy after `round` rounds); `progress`, then `video`. */
+  generate(request: GenerateRequest, post: Post): Promise<void> {
+    const { id } = request;
+    return this.serve(id, post, 'internal', async () => {
+      const { model, policy } = this.loaded();
+      this.checkNotCancelled(id);
+      const params = this.weightsAt(policy, request.round);
+      const firstFrame = request.firstFrame ? this.firstFrameOf(request.firstFrame, model.config) : null;
+      const started = performance.now();
+      const data = await generateVideo({ config: model.config, params }, request.prompt, request.seed, {
+        steps: request.steps, guidance: request.guidance, firstFrame,
+        onProgress: (done, total) => post({ type: 'progress', id, done, total }),
+        shouldCancel: () => this.stopping(id),
+      });
+      this.loaded(); // a device lost while sampling: its numbers are not a video
+      const { frames, height, width } = model.config;
+      post({ type: 'video', id, frames, height, width, data, milliseconds: performance.now() - started });
+    });
+  }
+
+  /**
+   * Base + these adapters merged in order, built beside the current policy and swapped in only
+   * when every adapter merged: a bad one leaves the policy as it was. Answers `policy`.
+   */
+  setPolicy(request: SetPolicyRequest, post: Post): Promise<void> {
+    const { id } = request;
+    return this.serve(id, post, 'model', async () => {
+      const { model, policy } = this.loaded();
+      this.checkNotCancelled(id);
+      const next = new Policy(model.config, policy.base);
+      const count = request.loras.length;
+      request.loras.forEach((snapshot, k) => {
+        try {
+          checkSnapshotFields(snapshot);
+          next.merge(snapshot);
+        } catch (e) {
+          next.dispose();
+          throw new RequestError(`Adapter ${k + 1} of ${count} cannot be merged into ${model.name}: ${messageOf(e)} The policy is unchanged (${policy.round} merged round(s)).`, 'model');
+        }
+      });
+      policy.dispose();
+      this.current = next;
+      this.roundWeights.clear();
+      post({ type: 'policy', id, round: next.round });
+    });
+  }
+
+  /**
+   * Train one round (DPO/KTO on the judgments sent, or an online round) and merge it on success:
+   * `roundStep` per step, `onlineData` for online rounds, then `roundDone`. Cancelled or failed
+   * rounds leave the policy unchanged (the round engine never writes the policy before merging).
+   */
+  runRound(request: RunRoundRequest, post: Post): Promise<void> {
+    const { id } = request;
+    return this.serve(id, post, 'prompt', async () => {
+      const { model, policy } = this.loaded();
+      const store = new VideoBytesStore(request.videos, shapeOf(model.config));
+      const input: Omit<RoundInput, 'store'> = {
+        config: model.config, policy, rounds: request.rounds, pairs: request.pairs, judgments: request.judgments, hyper: request.hyper,
+        onStep: (metrics, total) => post({ type: 'roundStep', id, metrics, total }),
+        shouldCancel: () => this.stopping(id),
+        // The fused DPO/KTO kernel on webgpu, the plain-tfjs reference elsewhere (src/kernels).
+        lossFn: kernelsStatus().fused ? preferenceLoss : undefined,
+        now: this.now,
+      };
+      let record: RoundRecord;
+      if (request.online) {
+        record = await this.onlineRound(request, request.online, store, input, post);
+      } else if (request.hyper.method === 'online') {
+        throw new RequestError('An online round needs its prompts, pairs per prompt, labeller and confidence threshold (the request\'s "online" settings); choose DPO or KTO to train on the judgments you have.');
+      } else {
+        record = await runRound({ ...input, store });
+      }
+      this.loaded(); // lost the device meanwhile: report that, not a record made of lost numbers
+      post({ type: 'roundDone', id, record, policyRound: policy.round });
+    });
+  }
+
+  /** Stop the request with this id: at its next sampler or optimiser step, or before it starts. */
+  cancel(request: CancelRequest, _post?: Post): void {
+    if (this.pending.has(request.id)) this.cancelled.add(request.id);
+  }
+
+  /**
+   * Train a fresh critic on the people's pairwise judgments (a fifth of them held out to measure
+   * its agreement once there are enough), keep it for online rounds, and answer `criticHints`.
+   */
+  critic(request: CriticRequest, post: Post): Promise<void> {
+    const { id } = request;
+    return this.serve(id, post, 'prompt', async () => {
+      const { model } = this.loaded();
+      this.checkNotCancelled(id);
+      const store = new VideoBytesStore(request.videos, shapeOf(model.config));
+      const byId = new Map(request.pairs.map((p) => [p.id, p]));
+      const hintPairs = request.hintPairIds.map((pairId) => {
+        const pair = byId.get(pairId);
+        if (!pair) throw new RequestError(`Critic hints: pair "${pairId}" is not among the ${request.pairs.length} pair(s) sent; send it with its videos.`);
+        return pair;
+      });
+      const trained = this.trainCritic(model.config, request.pairs, request.judgments, store, (done, total) => post({ type: 'progress', id, done, total }));
+      try {
+        const verdicts = criticLabeller(trained.critic).label(hintPairs, store);
+        const hints = hintPairs.map((p, i) => ({ pairId: p.id, preferred: verdicts[i].preferred as VideoIndex, confidence: verdicts[i].confidence }));
+        this.trainedCritic?.dispose();
+        this.trainedCritic = trained.critic;
+        post({ type: 'criticHints', id, hints, agreement: trained.agreement, trainedOn: trained.trainedOn });
+      } catch (e) {
+        trained.critic.dispose();
+        throw e;
+      }
+    });
+  }
+
+  /** Free every tensor the session holds (the model included). */
+  dispose(): void {
+    this.release();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Run a request's work; any error becomes its `error` event (kind from the error). */
+  private async serve(id: number, post: Post, plainKind: ErrorKind, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      post(this.errorEvent(id, e, plainKind));
+    } finally {
+      this.cancelled.delete(id);
+    }
+  }
+
+  /**
+   * The error event of a failed request. After a lost device every failure is that. Plain
+   * errors get `plainKind`: a round's or the critic's input (nothing to train on, bad settings)
+   * is the person's to fix; a JavaScript TypeError and the like are ours.
+   */
+  private errorEvent(id: number, e: unknown, plainKind: ErrorKind): EngineErrorEvent {
+    if (this.deviceLost) return { type: 'error', id, message: this.deviceLost, kind: 'backend' };
+    if (e instanceof RequestError) return { type: 'error', id, message: e.message, kind: e.kind };
+    const kind = errorKind(e);
+    const bug = e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError;
+    return { type: 'error', id, message: messageOf(e), kind: kind === 'internal' && !bug ? plainKind : kind };
+  }
+
+  private loaded(): { model: LoadedModel; policy: Policy } {
+    if (this.deviceLost) throw new RequestError(this.deviceLost, 'backend');
+    if (!this.model || !this.current) throw new RequestError('No model is loaded: the engine failed to initialise (see the error before this one). Reload the page.', 'model');
+    return { model: this.model, policy: this.current };
+  }
+
+  private stopping(id: number): boolean {
+    return this.cancelled.has(id) || this.deviceLost !== null;
+  }
+
+  private checkNotCancelled(id: number): void {
+    if (this.cancelled.has(id)) throw new RequestError(`Request ${id} was cancelled before it started.`, 'cancelled');
+  }
+
+  /** The weights to sample from: the policy now, the base (round 0), or an earlier round. */
+  private weightsAt(policy: Policy, round: number | undefined): Params {
+    if (round === undefined || round === policy.round) return policy.params;
+    if (!Number.isInteger(round) || round < 0 || round > policy.round) {
+      throw new RequestError(`Round ${round} is not available: the policy has ${policy.round} merged round(s); ask for 0 (the base model) to ${policy.round}.`);
+    }
+    return round === 0 ? policy.base : this.roundWeights.params(policy, round);
+  }
+
+  /** [H, W, 3] bytes → [-1, 1] floats for the sampler. */
+  private firstFrameOf(bytes: Uint8Array, config: ModelConfig): Float32Array {
+    try {
+      return videoFromUint8(bytes, { ...shapeOf(config), frames: 1 }).data;
+    } catch (e) {
+      throw new RequestError(`First frame: ${messageOf(e)}; give a ${config.height}×${config.width} RGB image.`);
+    }
+  }
+
+  private async onlineRound(request: RunRoundRequest, spec: OnlineRoundSpec, store: VideoBytesStore, input: Omit<RoundInput, 'store'>, post: Post): Promise<RoundRecord> {
+    const { config, hyper } = input;
+    const { id } = request;
+    const shape = shapeOf(config);
+    const labeller: Labeller = spec.labeller === 'critic'
+      ? criticLabeller(this.criticForOnline(config, request.pairs, request.judgments, store))
+      : simulatedLabeller(createSimulatedAnnotator({ ...SIMULATED_LABELLER, seed: hyper.seed }), shape);
+    const result = await runOnlineRound({
+      ...input, store, prompts: spec.prompts, pairsPerPrompt: spec.pairsPerPrompt, confidenceThreshold: spec.confidenceThreshold, labeller,
+      sampler: { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE },
+      onProgress: (phase, done, total) => {
+        if (phase === 'sample') post({ type: 'progress', id, done, total });
+      },
+    });
+    this.loaded(); // lost the device while sampling: the videos are not worth storing
+    post({ type: 'onlineData', id, pairs: result.pairs, judgments: result.judgments, videos: pairVideoBytes(result.pairs, store, shape) });
+    if (result.record) return result.record;
+    // Nothing trained: sampling was cancelled, or no verdict was confident enough.
+    const record = startRoundRecord(nextRoundIndex(request.rounds), { ...hyper, method: 'online' }, [], 0, this.now());
+    record.timings.finishedAt = this.now().toISOString();
+    if (this.stopping(id)) {
+      record.status = 'cancelled';
+      record.note = `Cancelled while sampling, after ${result.pairs.length} pair(s); nothing was trained and the policy is unchanged.`;
+    } else {
+      record.status = 'failed';
+      record.note = `No pair got a ${spec.labeller} verdict with confidence ≥ ${spec.confidenceThreshold} (${result.queued.length} pair(s) are left for people, ties do not train DPO); nothing was trained and the policy is unchanged. Label the queued pairs, or lower the threshold.`;
+    }
+    return record;
+  }
+
+  /** The critic an online round labels with: the last one trained, else one trained now. */
+  private criticForOnline(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore): Critic {
+    if (!this.trainedCritic) this.trainedCritic = this.trainCritic(config, pairs, judgments, store).critic;
+    return this.trainedCritic;
+  }
+
+  /**
+   * A fresh critic on the pairwise judgments (not the critic's own verdicts: it would learn its
+   * own mistakes back), CRITIC_HELD_OUT of them held out in a seeded split to measure agreement.
+   */
+  private trainCritic(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore, onStep?: (done: number, total: number) => void): TrainedCritic {
+    const examples = criticExamples(pairs, judgments.filter((j) => j.annotatorKind !== 'critic'), store);
+    if (examples.length === 0) {
+      throw new RequestError('The critic has nothing to learn from: it needs left, right or tie judgments of people (both-bad and skips carry no order). Rank some pairs first.');
+    }
+    const order = shuffle(examples.map((_, i) => i), makeRng(hashString(`critic-held-out:${examples.length}`)));
+    const heldOutCount = examples.length >= CRITIC_MIN_FOR_AGREEMENT ? Math.round(CRITIC_HELD_OUT * examples.length) : 0;
+    const heldOut = order.slice(0, heldOutCount).map((i) => examples[i]);
+    const train = order.slice(heldOutCount).map((i) => examples[i]);
+    // The critic reads the prompt words: the tokenizer's vocabulary after <pad> and <bos>.
+    const critic = new Critic(criticConfig(shapeOf(config), config.vocab.slice(2)), 1);
+    try {
+      critic.train(train, { steps: this.criticSteps, seed: 1, onStep: (step) => onStep?.(step, this.criticSteps) });
+      const agreement = heldOut.length ? critic.agreement(heldOut).agreement : NaN;
+      return { critic, agreement, trainedOn: train.length };
+    } catch (e) {
+      critic.dispose();
+      throw e;
+    }
+  }
+
+  private release(): void {
+    this.roundWeights.clear();
+    this.trainedCritic?.dispose();
+    this.trainedCritic = null;
+    this.current?.dispose();
+    this.current = null;
+    if (this.model) for (const t of this.model.params.values()) t.dispose();
+    this.model = null;
+  }
+}
