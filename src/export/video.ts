@@ -97,3 +97,28 @@ export function videoFileStem(id: string): string {
 export function videoIdFromStem(stem: string): string {
   return decodeURIComponent(stem);
 }
+
+/**
+ * Readable, distinct file name stems for video ids, allocated as ids are first seen: characters
+ * outside `A–Z a–z 0–9 . _ -` become `_` (`r0-p0:1` → `r0-p0_1`), a leading dot too, and a stem
+ * already given to another id gets `-2`, `-3`, …. For files other tools read (the dataset), where
+ * a `%` in a path may be taken for a URL escape; backups use the reversible videoFileStem.
+ */
+export function fileStemAllocator(): { stem: (id: string) => string; ids: () => string[] } {
+  const stems = new Map<string, string>();
+  const taken = new Set<string>();
+  return {
+    stem(id) {
+      let stem = stems.get(id);
+      if (stem === undefined) {
+        const base = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_') || '_';
+        stem = base;
+        for (let n = 2; taken.has(stem); n++) stem = `${base}-${n}`;
+        taken.add(stem);
+        stems.set(id, stem);
+      }
+      return stem;
+    },
+    ids: () => [...stems.keys()],
+  };
+}
