@@ -1,0 +1,57 @@
+// The Train tab's fields and the round settings they make. Defaults come from prefs/rounds.ts
+// (DEFAULT_ROUND_HYPER, DEFAULT_KTO_BETA) — one place — and validateHyper names a bad field.
+import { DEFAULT_KTO_BETA, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
+import type { ReferenceChoice, RoundHyperParameters, RoundMethod } from '../../prefs/types';
+import type { OnlineRoundSpec } from '../../engine/protocol';
+
+export interface TrainForm {
+  method: RoundMethod;
+  beta: number;
+  lr: number;
+  steps: number;
+  rank: number;
+  alpha: number;
+  reference: ReferenceChoice;
+  sftWeight: number;
+  /** Online rounds (OnlineVPO): who labels the on-policy pairs, how many, and the confidence bar. */
+  labeller: OnlineRoundSpec['labeller'];
+  onlinePairsPerPrompt: number;
+  confidenceThreshold: number;
+}
+
+export function defaultTrainForm(): TrainForm {
+  const d = DEFAULT_ROUND_HYPER;
+  return {
+    method: d.method, beta: d.beta, lr: d.lr, steps: d.steps, rank: d.lora.rank, alpha: d.lora.alpha,
+    reference: d.reference, sftWeight: d.sftWeight, labeller: 'simulated', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
+  };
+}
+
+/** β's default for a method: KTO's is far below DPO's (see DEFAULT_KTO_BETA). */
+export function defaultBeta(method: RoundMethod): number {
+  return method === 'kto' ? DEFAULT_KTO_BETA : DEFAULT_ROUND_HYPER.beta;
+}
+
+/** Round settings from the form; throws an Error naming the bad field (validateHyper). */
+export function hyperFromForm(form: TrainForm, roundIndex: number): RoundHyperParameters {
+  const hyper = roundHyper({
+    method: form.method, beta: form.beta, lr: form.lr, steps: form.steps, reference: form.reference, sftWeight: form.sftWeight,
+    lora: { rank: form.rank, alpha: form.alpha },
+    // Seeds every draw of the round: a re-run of the same round with the same data is identical.
+    seed: roundIndex,
+  });
+  validateHyper(hyper);
+  return hyper;
+}
+
+/** The online round's spec, with its own field checks. */
+export function onlineSpecFromForm(form: TrainForm, prompts: string[]): OnlineRoundSpec {
+  if (prompts.length === 0) throw new Error('An online round samples pairs for the prompts of the Generate tab: type at least one valid prompt there.');
+  if (!(Number.isInteger(form.onlinePairsPerPrompt) && form.onlinePairsPerPrompt >= 1)) {
+    throw new Error(`Round settings: pairs per prompt = ${form.onlinePairsPerPrompt} is invalid; it must be a positive integer.`);
+  }
+  if (!(form.confidenceThreshold >= 0.5 && form.confidenceThreshold <= 1)) {
+    throw new Error(`Round settings: confidence threshold = ${form.confidenceThreshold} is invalid; it must be in [0.5, 1].`);
+  }
+  return { labeller: form.labeller, prompts, pairsPerPrompt: form.onlinePairsPerPrompt, confidenceThreshold: form.confidenceThreshold };
+}

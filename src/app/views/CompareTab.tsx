@@ -1,0 +1,206 @@
+// Compare: base vs round k on held-out prompts with the same seeds (world/held-out.ts), the world
+// metrics of every round as a chart, and a blind A/B test — sides hidden and randomised — that
+// measures a person's win rate of round k against the base with a 95 % interval.
+import { useEffect, useMemo, useRef } from 'react';
+import { completedRounds } from '../../prefs/rounds';
+import type { MetricKey } from '../../world/metrics';
+import { ProgressBar, type ProgressHandle } from '../ProgressBar';
+import { blindWinRate, compareItems, type BlindChoice } from '../store/compare-slice';
+import { useStudio, useStudioApi, useTransient } from '../store/hooks';
+import { LineChart } from './LineChart';
+import { SyncedPlayers } from './SyncedPlayers';
+
+const CHART_METRICS: { key: MetricKey; label: string; colour: string }[] = [
+  { key: 'colourCorrect', label: 'colour accuracy', colour: '#c0392b' },
+  { key: 'shapeCorrect', label: 'shape accuracy', colour: '#2980b9' },
+  { key: 'actionCorrect', label: 'action accuracy', colour: '#27ae60' },
+  { key: 'objectFound', label: 'object found', colour: '#8e44ad' },
+  { key: 'subjectConsistency', label: 'subject consistency', colour: '#d35400' },
+  { key: 'motionSmoothness', label: 'motion smoothness', colour: '#16a085' },
+  { key: 'temporalFlicker', label: 'temporal flicker (lower is better)', colour: '#7f8c8d' },
+];
+
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+
+export function CompareTab() {
+  const store = useStudioApi();
+  const form = useStudio((s) => s.compareForm);
+  const update = useStudio((s) => s.updateCompareForm);
+  const steps = useStudio((s) => s.generateForm.steps);
+  const guidance = useStudio((s) => s.generateForm.guidance);
+  const rounds = useStudio((s) => s.rounds);
+  const results = useStudio((s) => s.compareResults);
+  const running = useStudio((s) => s.compareProgress !== null);
+  const evaluate = useStudio((s) => s.evaluateRounds);
+  const cancel = useStudio((s) => s.cancelCompare);
+  const blind = useStudio((s) => s.blind);
+  const startBlind = useStudio((s) => s.startBlind);
+  const judgeBlind = useStudio((s) => s.judgeBlind);
+  const endBlind = useStudio((s) => s.endBlind);
+  const shape = useStudio((s) => s.engineInfo?.config ?? null);
+  const ready = useStudio((s) => s.engineStatus === 'ready');
+  const player = useStudio((s) => s.player);
+
+  const roundCount = completedRounds(rounds).length;
+  const k = Math.min(Math.max(1, form.round), Math.max(1, roundCount));
+  const items = useMemo(() => compareItems(form.count), [form.count]);
+  const evaluated = Object.keys(results).map(Number).sort((a, b) => a - b);
+
+  const progress = useRef<ProgressHandle>(null);
+  useTransient(
+    (s) => s.compareProgress,
+    (p) => {
+      if (p) progress.current?.set(p.done, p.total, performance.now() - p.startedAt);
+    },
+  );
+
+  // Blind test keys: 1/← left, 2/→ right, t tie (only while a blind test is open).
+  useEffect(() => {
+    if (!blind) return;
+    const onKey = (event: KeyboardEvent) => {
+      const el = event.target as HTMLElement | null;
+      if (event.ctrlKey || event.metaKey || event.altKey || (el && (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) || el.closest('[role="tablist"]')))) return;
+      const choice: BlindChoice | null = event.key === '1' || event.key === 'ArrowLeft' ? 'left' : event.key === '2' || event.key === 'ArrowRight' ? 'right' : event.key.toLowerCase() === 't' ? 'tie' : null;
+      if (!choice) return;
+      event.preventDefault();
+      store.getState().judgeBlind(choice);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [blind !== null, store]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const roundsToEvaluate = Array.from({ length: roundCount + 1 }, (_, r) => r);
+  const chartValues = CHART_METRICS.map((m) => roundsToEvaluate.map((r) => results[r]?.aggregate[m.key] ?? NaN));
+  const base = results[0];
+  const other = results[k];
+
+  const blindItem = blind && blind.scores.length < blind.order.length ? blind.order[blind.scores.length] : null;
+  const blindVideos =
+    blindItem && base && results[blind!.round]
+      ? (() => {
+          const roundVideo = results[blind!.round].videos[blindItem.item];
+          const baseVideo = base.videos[blindItem.item];
+          const [l, r] = blindItem.roundOnLeft ? [roundVideo, baseVideo] : [baseVideo, roundVideo];
+          return [{ label: 'Left video', data: l }, { label: 'Right video', data: r }];
+        })()
+      : null;
+  const win = blind ? blindWinRate(blind) : null;
+
+  return (
+    <section className="compare" aria-label="Compare rounds">
+      <div className="row">
+        <label>
+          Held-out prompts
+          <input type="number" min={1} max={64} step={1} value={form.count} onChange={(e) => update({ count: Math.max(1, Math.min(64, Math.floor(Number(e.target.value) || 1))) })} />
+        </label>
+        <label>
+          Round
+          <select value={k} onChange={(e) => update({ round: Number(e.target.value) })} disabled={roundCount === 0}>
+            {roundCount === 0 ? (
+              <option value={1}>no rounds yet</option>
+            ) : (
+              Array.from({ length: roundCount }, (_, i) => i + 1).map((r) => (
+                <option key={r} value={r}>
+                  Round {r}
+                </option>
+              ))
+            )}
+          </select>
+        </label>
+        <button type="button" disabled={!ready || running} onClick={() => void evaluate(roundsToEvaluate, { count: form.count, steps, guidance })}>
+          Evaluate base and {roundCount === 0 ? 'no rounds' : roundCount === 1 ? 'round 1' : `rounds 1–${roundCount}`}
+        </button>
+        {running && (
+          <button type="button" onClick={cancel}>
+            Cancel
+          </button>
+        )}
+      </div>
+      <p className="hint">
+        Same held-out prompts (combinations never trained on) and seeds for every round; {steps} sampler steps, guidance {guidance} (from the Generate tab).
+      </p>
+      <ProgressBar ref={progress} label="Compare progress" />
+
+      <LineChart title="World metrics per round" series={CHART_METRICS.map((m) => ({ label: m.label, colour: m.colour }))} values={chartValues} xLabel="round" domain={[0, 1]} />
+      {evaluated.length > 0 && (
+        <table className="metrics-table">
+          <caption>Mean world metrics over {items.length} held-out videos</caption>
+          <thead>
+            <tr>
+              <th scope="col">metric</th>
+              {evaluated.map((r) => (
+                <th key={r} scope="col">
+                  {r === 0 ? 'base' : `Round ${r}`}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {CHART_METRICS.map((m) => (
+              <tr key={m.key}>
+                <th scope="row">{m.label}</th>
+                {evaluated.map((r) => (
+                  <td key={r}>{results[r].aggregate[m.key].toFixed(3)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {base && other && shape && !blind && (
+        <div className="compare-grid">
+          <h2 className="section-title">Base vs Round {k} (same seeds)</h2>
+          {items.map((item, i) => (
+            <div key={item.seed} className="compare-item">
+              <p className="prompt-text">
+                “{item.prompt}” · seed {item.seed}
+              </p>
+              <SyncedPlayers videos={[{ label: `Base, ${item.prompt}`, data: base.videos[i] }, { label: `Round ${k}, ${item.prompt}`, data: other.videos[i] }]} shape={shape} fps={player.fps} scale={4} />
+            </div>
+          ))}
+        </div>
+      )}
+
+      <h2 className="section-title">Blind A/B test</h2>
+      {!blind ? (
+        <div className="row">
+          <button type="button" onClick={() => startBlind(k)} disabled={!base || !other}>
+            Start blind test of Round {k} vs base
+          </button>
+          {(!base || !other) && <span className="hint">Evaluate first: the test shows the held-out videos sampled above.</span>}
+        </div>
+      ) : (
+        <div className="blind">
+          {blindVideos && shape ? (
+            <>
+              <p data-testid="blind-position">
+                Comparison {blind.scores.length + 1} of {blind.order.length}: which video is better? (1 / ← left, 2 / → right, t tie)
+              </p>
+              <SyncedPlayers videos={blindVideos} shape={shape} fps={player.fps} scale={player.scale} resetKey={String(blind.scores.length)} />
+              <div className="row" role="group" aria-label="Blind judgment">
+                <button type="button" onClick={() => judgeBlind('left')}>
+                  Left is better
+                </button>
+                <button type="button" onClick={() => judgeBlind('right')}>
+                  Right is better
+                </button>
+                <button type="button" onClick={() => judgeBlind('tie')}>
+                  Tie
+                </button>
+              </div>
+            </>
+          ) : null}
+          {win && win.n > 0 && (
+            <p data-testid="blind-result" aria-live="polite">
+              Round {blind.round} wins {pct(win.mean)} of {win.n} comparisons against the base (95 % interval {pct(win.ci[0])}–{pct(win.ci[1])}; a tie counts half).
+            </p>
+          )}
+          <button type="button" onClick={endBlind}>
+            {blindItem ? 'Stop blind test' : 'Close blind test'}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
