@@ -35,8 +35,9 @@ export default defineConfig({
   build: {
     target: 'es2022',
     // The kernel lab (fused kernels vs reference, for tests/browser/kernels*.spec.ts and
-    // `npm run bench:kernels`) ships beside the studio.
-    rolldownOptions: { input: { main: 'index.html', kernelLab: 'kernel-lab.html' } },
+    // `npm run bench:kernels`) and the export lab (src/export/ in the built page, for
+    // tests/browser/export.spec.ts) ship beside the studio.
+    rolldownOptions: { input: { main: 'index.html', kernelLab: 'kernel-lab.html', exportLab: 'export-lab.html' } },
   },
   optimizeDeps: {
     // ffmpeg.wasm spawns its own worker from a relative URL; pre-bundling breaks that path.

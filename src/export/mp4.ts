@@ -60,6 +60,10 @@ export function loadFfmpeg(): Promise<FFmpeg> {
 export function mp4Arguments(o: { width: number; height: number; fps: number; crf: number; input: string; output: string }): string[] {
   return [
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', String(o.fps), '-i', o.input,
+    // RGB → Y'CbCr with the BT.709 matrix, limited range, and the stream tagged so: players
+    // assume BT.709 for untagged video, while ffmpeg's default conversion is BT.601.
+    '-vf', 'scale=out_color_matrix=bt709:out_range=tv',
+    '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', String(o.crf), '-preset', 'medium',
     '-movflags', '+faststart', o.output,
   ];
