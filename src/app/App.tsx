@@ -1,6 +1,7 @@
 // The studio page (DESIGN §6): header, tabs Generate · Rank · Train · Compare · Export, alerts,
 // and the keyboard help. State lives in the store (src/app/store/); views select what they show.
 import { useEffect } from 'react';
+import { isTypingTarget } from './lib/keys';
 import { useStudio, useStudioApi } from './store/hooks';
 import { Alerts } from './views/Alerts';
 import { CompareTab } from './views/CompareTab';
@@ -27,9 +28,7 @@ export function App() {
   // `?` opens the keyboard help anywhere (except while typing), Escape closes it.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      const el = event.target as HTMLElement | null;
-      const typing = el && (['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || el.isContentEditable);
-      if (event.key === '?' && !typing) {
+      if (event.key === '?' && !isTypingTarget(event.target)) {
         event.preventDefault();
         store.getState().setHelpOpen(!store.getState().helpOpen);
       } else if (event.key === 'Escape' && store.getState().helpOpen) {

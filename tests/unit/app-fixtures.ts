@@ -72,7 +72,7 @@ export class FakeEngine implements EngineChannel {
       this.policyRound += 1;
       post({ type: 'roundDone', id: r.id, record: { ...record, status: 'completed', lora: tinySnapshot() }, policyRound: this.policyRound });
     },
-    cancel: (r) => void this.cancelled.add(r.id),
+    cancel: (r) => void (r.type === 'cancel' && this.cancelled.add(r.id)),
   };
 
   send(request: EngineRequest): void {

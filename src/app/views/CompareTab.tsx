@@ -5,8 +5,10 @@ import { useEffect, useMemo, useRef } from 'react';
 import { completedRounds } from '../../prefs/rounds';
 import type { MetricKey } from '../../world/metrics';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
-import { blindWinRate, compareItems, type BlindChoice } from '../store/compare-slice';
-import { useStudio, useStudioApi, useTransient } from '../store/hooks';
+import { rankActionForKey } from '../actions/rank-actions';
+import { hasCommandModifier, isTypingTarget } from '../lib/keys';
+import { blindWinRate, compareItems } from '../store/compare-slice';
+import { useJobProgress, useStudio, useStudioApi } from '../store/hooks';
 import { LineChart } from './LineChart';
 import { SyncedPlayers } from './SyncedPlayers';
 
@@ -47,23 +49,17 @@ export function CompareTab() {
   const evaluated = Object.keys(results).map(Number).sort((a, b) => a - b);
 
   const progress = useRef<ProgressHandle>(null);
-  useTransient(
-    (s) => s.compareProgress,
-    (p) => {
-      if (p) progress.current?.set(p.done, p.total, performance.now() - p.startedAt);
-    },
-  );
+  useJobProgress((s) => s.compareProgress, progress);
 
-  // Blind test keys: 1/← left, 2/→ right, t tie (only while a blind test is open).
+  // Blind test keys: the Rank tab's 1/← left, 2/→ right, t tie (only while a blind test is open).
   useEffect(() => {
     if (!blind) return;
     const onKey = (event: KeyboardEvent) => {
-      const el = event.target as HTMLElement | null;
-      if (event.ctrlKey || event.metaKey || event.altKey || (el && (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) || el.closest('[role="tablist"]')))) return;
-      const choice: BlindChoice | null = event.key === '1' || event.key === 'ArrowLeft' ? 'left' : event.key === '2' || event.key === 'ArrowRight' ? 'right' : event.key.toLowerCase() === 't' ? 'tie' : null;
-      if (!choice) return;
+      if (hasCommandModifier(event) || isTypingTarget(event.target, { tablistToo: true }) || store.getState().helpOpen) return;
+      const name = rankActionForKey(event.key, 'pairwise')?.name;
+      if (name !== 'left' && name !== 'right' && name !== 'tie') return;
       event.preventDefault();
-      store.getState().judgeBlind(choice);
+      store.getState().judgeBlind(name);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

@@ -5,7 +5,7 @@ import { useRef, useState } from 'react';
 import { completedRounds } from '../../prefs/rounds';
 import { readFiles } from '../lib/download';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
-import { useStudio, useTransient } from '../store/hooks';
+import { useJobProgress, useStudio } from '../store/hooks';
 
 export function ExportTab() {
   const rounds = useStudio((s) => s.rounds);
@@ -28,12 +28,7 @@ export function ExportTab() {
   const chosenVideo = videoId || pairs[0]?.videoIds[0] || '';
 
   const progress = useRef<ProgressHandle>(null);
-  useTransient(
-    (s) => s.exportProgress,
-    (p) => {
-      if (p) progress.current?.set(p.done, p.total, performance.now() - p.startedAt);
-    },
-  );
+  useJobProgress((s) => s.exportProgress, progress);
 
   return (
     <section className="export" aria-label="Export and import">

@@ -7,7 +7,7 @@ import { promptSuites } from '../../world/prompt';
 import { imageFileToFrame } from '../lib/first-frame';
 import { checkPrompts, describeProblems } from '../lib/prompts';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
-import { useStudio, useTransient } from '../store/hooks';
+import { useJobProgress, useStudio } from '../store/hooks';
 import type { FirstFrameChoice } from '../store/pairs-slice';
 import { VideoCanvas } from '../VideoCanvas';
 
@@ -34,12 +34,7 @@ export function GenerateTab() {
   const [suite, setSuite] = useState<Action>(ACTIONS[0]);
   const [image, setImage] = useState<{ name: string; frame: Uint8Array } | null>(null);
   const progress = useRef<ProgressHandle>(null);
-  useTransient(
-    (s) => s.generation,
-    (g) => {
-      if (g) progress.current?.set(g.done, g.total, performance.now() - g.startedAt);
-    },
-  );
+  useJobProgress((s) => s.generation, progress);
 
   const addSuite = () => {
     const existing = form.promptsText.trim();

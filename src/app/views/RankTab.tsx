@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { RANK_ACTIONS, keyLabel, rankActionForKey, type RankAction } from '../actions/rank-actions';
 import { decisionCounts } from '../../prefs/judgments';
 import { other } from '../../prefs/judgments';
+import { hasCommandModifier, isTypingTarget } from '../lib/keys';
 import { rankPosition, type RankMode } from '../lib/rank-queue';
 import { useStudio, useStudioApi } from '../store/hooks';
 import { KeyboardMap } from './HelpOverlay';
@@ -13,13 +14,6 @@ import { SyncedPlayers } from './SyncedPlayers';
 
 const FPS_CHOICES = [2, 4, 8, 12, 16];
 const SCALE_CHOICES = [4, 6, 8, 12, 16];
-
-/** Keys typed into a field belong to the field. */
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  if (!el || !el.tagName) return false;
-  return ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) || el.isContentEditable || el.closest('[role="tablist"]') !== null;
-}
 
 export function RankTab() {
   const store = useStudioApi();
@@ -64,7 +58,7 @@ export function RankTab() {
   performRef.current = perform;
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target) || store.getState().helpOpen) return;
+      if (hasCommandModifier(event) || isTypingTarget(event.target, { tablistToo: true }) || store.getState().helpOpen) return;
       const action = rankActionForKey(event.key, store.getState().rankMode);
       if (!action) return;
       event.preventDefault();
