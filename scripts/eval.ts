@@ -23,7 +23,7 @@ import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', samples: '128', json: '', batch: '8',
-  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '',
+  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '', stochasticity: '0',
 }, ['first-frame']);
 
 /** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
@@ -88,6 +88,7 @@ async function main() {
       seeds: chunk.map((c) => c.seed),
       steps: Number(args.steps),
       guidance: Number(args.guidance),
+      stochasticity: Number(args.stochasticity),
       firstFrames: args['first-frame'] === 'true' ? truths.map((t) => t.data.slice(0, frameSize)) : undefined,
     });
     chunk.forEach((c, i) => {

@@ -27,7 +27,7 @@ const args = parseArgs(process.argv.slice(2), {
   'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
   'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '',
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
-  'noise-correlation': '', 'time-shift': '',
+  'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
 }, ['resume']);
 
 const configName = args.config;
@@ -89,10 +89,11 @@ async function main() {
     adam = createAdamState(asVariables(params));
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
-  for (const [flag, key] of [['noise-correlation', 'noiseCorrelation'], ['time-shift', 'timeShift']] as const) {
-    if (args[flag] === '' || Number(args[flag]) === config[key]) continue;
-    console.log(`--${flag}: ${key} ${config[key]} -> ${Number(args[flag])}`);
-    config = { ...config, [key]: Number(args[flag]) };
+  for (const [flag, key] of [['noise-correlation', 'noiseCorrelation'], ['time-shift', 'timeShift'], ['position-encoding', 'positionEncoding']] as const) {
+    const value = key === 'positionEncoding' ? args[flag] : Number(args[flag]);
+    if (args[flag] === '' || value === config[key]) continue;
+    console.log(`--${flag}: ${key} ${config[key]} -> ${value}`);
+    config = { ...config, [key]: value };
   }
   validateConfig(config, 'pretrain flags');
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);

@@ -14,6 +14,12 @@ export interface SampleOptions extends ForwardOptions {
   steps?: number;
   /** Classifier-free guidance scale; 1 disables guidance (one forward per step instead of two). */
   guidance?: number;
+  /**
+   * η ∈ [0, 1]: fraction of fresh noise per step (DDIM's η for rectified flow). 0 is the Euler
+   * ODE step; with η > 0 each step re-noises the predicted clean video x̂0 to t' with
+   * √(1−η²)·ε̂ + η·ε_new, where ε̂ is the noise the model's prediction implies.
+   */
+  stochasticity?: number;
   /** First frame per sample (HuViDPO mode): [H, W, 3] in [-1, 1], or null. */
   firstFrames?: (Float32Array | null)[];
   /** Called after each step. Return `false` to stop early (cancel). */
@@ -22,12 +28,15 @@ export interface SampleOptions extends ForwardOptions {
 
 export { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS };
 
-/** Initial noise for a batch of seeds: [B, F, H, W, 3], identical on every backend. */
-export function seedNoise(seeds: number[], config: ModelConfig): Float32Array {
+/**
+ * Noise for a batch of seeds: [B, F, H, W, 3], identical on every backend. `step` 0 is the
+ * initial noise; step k > 0 the fresh noise of a stochastic sampler's k-th step.
+ */
+export function seedNoise(seeds: number[], config: ModelConfig, step = 0): Float32Array {
   const frameSize = config.height * config.width * 3;
   const per = config.frames * frameSize;
   const out = new Float32Array(seeds.length * per);
-  seeds.forEach((s, i) => out.set(videoNoise(s, config.frames, frameSize, config.noiseCorrelation), i * per));
+  seeds.forEach((s, i) => out.set(videoNoise(step === 0 ? s : (s ^ Math.imul(step, 0x9e3779b1)) >>> 0, config.frames, frameSize, config.noiseCorrelation), i * per));
   return out;
 }
 
@@ -46,6 +55,8 @@ export async function sampleVideos(params: Params, config: ModelConfig, opts: Sa
   const firstFrame = (opts.firstFrames ?? []).map((x) => x != null);
   while (firstFrame.length < b) firstFrame.push(false);
   const useCfg = guidance !== 1;
+  const eta = opts.stochasticity ?? 0;
+  if (!(eta >= 0 && eta <= 1)) throw new Error(`sampleVideos: stochasticity must be in [0, 1], got ${eta}`);
 
   // 1. Tokens: conditional rows, then (with CFG) the same number of unconditional rows.
   const idsData = tokenizeBatch(useCfg ? [...opts.prompts, ...opts.prompts.map(() => '')] : opts.prompts, config);
@@ -77,7 +88,13 @@ export async function sampleVideos(params: Params, config: ModelConfig, opts: Sa
           v = forward(params, config, x, frameTimes(tBatch, f, firstFrame), ids, opts);
         }
         // Euler step: x_{t'} = x_t + (t' − t)·v. Pinned first frames have t = 0 and stay put below.
-        return tf.add(x, tf.mul(v, tNext - tNow)) as tf.Tensor5D;
+        if (eta === 0 || tNext === 0) return tf.add(x, tf.mul(v, tNext - tNow)) as tf.Tensor5D;
+        // Stochastic step: x̂0 = x − t·v, ε̂ = x + (1 − t)·v; x_{t'} = (1 − t')·x̂0 + t'·(√(1−η²)·ε̂ + η·ε_new).
+        const x0Hat = tf.sub(x, tf.mul(v, tNow));
+        const epsHat = tf.add(x, tf.mul(v, 1 - tNow));
+        const fresh = tf.tensor5d(seedNoise(opts.seeds, config, i + 1), [b, f, h, w, 3]);
+        const eps = tf.add(tf.mul(epsHat, Math.sqrt(1 - eta * eta)), tf.mul(fresh, eta));
+        return tf.add(tf.mul(x0Hat, 1 - tNext), tf.mul(eps, tNext)) as tf.Tensor5D;
       });
       x.dispose();
       x = next;

@@ -58,6 +58,7 @@ export function configFromMetadata(json: string, fileName: string): ModelConfig 
   config.prediction ??= 'velocity';
   config.noiseCorrelation ??= 0;
   config.timeShift ??= 1;
+  config.positionEncoding ??= 'learned';
   try {
     validateConfig(config, fileName);
   } catch (e) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, type AttentionMask } from './attention';
-import { PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from './config';
+import { fixedPositionCodes, PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from './config';
 import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } from './layers';
 import type { Params } from './params';
 
@@ -189,8 +189,15 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
 
   // 3. Patches -> tokens, plus learned spatial and frame positions.  [B·F·N, w]
   let h = linear(params, 'patch_embed.proj', patchify(x, config.patchSize), hooks);
-  h = tf.add(h.reshape([b, f, n, w]), params.get('pos_embed')!.reshape([1, 1, n, w]));
-  h = tf.add(h, params.get('frame_embed')!.reshape([1, f, 1, w])).reshape([b * f * n, w]) as tf.Tensor2D;
+  let spatialPos = params.get('pos_embed')!;
+  let framePos = params.get('frame_embed')!;
+  if (config.positionEncoding === 'sincos+learned') {
+    const fixed = fixedPositionCodes(config);
+    spatialPos = tf.add(spatialPos, tf.tensor2d(fixed.spatial, [n, w]));
+    framePos = tf.add(framePos, tf.tensor2d(fixed.frames, [f, w]));
+  }
+  h = tf.add(h.reshape([b, f, n, w]), spatialPos.reshape([1, 1, n, w]));
+  h = tf.add(h, framePos.reshape([1, f, 1, w])).reshape([b * f * n, w]) as tf.Tensor2D;
 
   // 4. Blocks.
   for (let i = 0; i < config.numLayers; i++) h = block(params, config, i, h, cond, text.context, d, opts);

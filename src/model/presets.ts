@@ -19,13 +19,13 @@ export const PRESETS = {
     name: 'tiny', frames: 4, height: 16, width: 16, patchSize: 4,
     hiddenSize: 32, numLayers: 2, numHeads: 2, mlpRatio: 4,
     textHiddenSize: 32, textLayers: 1, textHeads: 2, maxTextLength: 16,
-    spatialAttention: 'sparse-causal', temporalAttention: 'full', timestepFeatures: 32, prediction: 'x0', noiseCorrelation: 0, timeShift: 1,
+    spatialAttention: 'sparse-causal', temporalAttention: 'full', timestepFeatures: 32, prediction: 'x0', noiseCorrelation: 0, timeShift: 1, positionEncoding: 'learned',
   },
   small: {
     name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
     hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
     textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
-    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 1,
+    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 1, positionEncoding: 'learned',
   },
 } as const satisfies Record<string, Omit<ModelConfig, 'vocab'>>;
 

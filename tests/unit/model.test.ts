@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
 import { attention, gatherSparseCausalKV, referenceAttention, type AttentionMask } from '../../src/model/attention';
-import { BOS_ID, PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from '../../src/model/config';
+import { BOS_ID, fixedPositionCodes, PAD_ID, PREDICTION_T_MIN, sincosCode, tokensPerFrame, type ModelConfig } from '../../src/model/config';
 import { forward } from '../../src/model/dit';
 import { matmulBias } from '../../src/model/layers';
 import { countParameters, initParams, parameterSpecs, type Params } from '../../src/model/params';
@@ -151,6 +151,44 @@ describe('video DiT', () => {
     expect(tf.max(tf.abs(tf.sub(forward(p, config, x, t, ids), want))).dataSync()[0]).toBeLessThan(1e-5);
     const velocityHead = { ...config, prediction: 'velocity' as const };
     expect(tf.max(tf.abs(forward(p, velocityHead, x, t, ids))).dataSync()[0]).toBe(0);
+  });
+  it('fixed sin-cos positions: RMS ≈ 0.7, every position and frame distinct, zeros under "learned"', () => {
+    const code = sincosCode(8, 96);
+    const rms = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(rms(code)).toBeCloseTo(Math.SQRT1_2, 2);
+    const config = { ...presetConfig('small'), positionEncoding: 'sincos+learned' as const };
+    const { spatial, frames } = fixedPositionCodes(config);
+    const w = config.hiddenSize;
+    const rowsDistinct = (a: Float32Array, count: number) => {
+      for (let i = 0; i < count; i++) for (let j = i + 1; j < count; j++) {
+        let d = 0;
+        for (let k = 0; k < w; k++) d += (a[i * w + k] - a[j * w + k]) ** 2;
+        if (Math.sqrt(d / w) < 0.3) return false;
+      }
+      return true;
+    };
+    expect(rowsDistinct(spatial, tokensPerFrame(config))).toBe(true);
+    expect(rowsDistinct(frames, config.frames)).toBe(true);
+    const learned = fixedPositionCodes(presetConfig('small'));
+    expect(learned.spatial.every((v) => v === 0) && learned.frames.every((v) => v === 0)).toBe(true);
+  });
+  it('with sin-cos positions a fresh model tells frames apart even when every frame is the same', () => {
+    // Per-frame spatial attention: with sparse-causal, frames 1 and F−1 see different key frames anyway.
+    const config = { ...presetConfig('tiny'), spatialAttention: 'frame' as const, positionEncoding: 'sincos+learned' as const };
+    const p = randomParams(config);
+    for (const name of ['pos_embed', 'frame_embed']) p.set(name, tf.zerosLike(p.get(name)!));
+    const { t, ids } = inputs(config, 1);
+    const { frames: f, height: h, width: w } = config;
+    const frame = gaussianNoise(3, h * w * 3);
+    const same = new Float32Array(f * frame.length);
+    for (let i = 0; i < f; i++) same.set(frame, i * frame.length);
+    const y = forward(p, config, tf.tensor5d(same, [1, f, h, w, 3]), t, ids);
+    // Frame 0 is the given first frame (t = 0): compare frames 1 and F−1, which share t.
+    const [first, last] = [tf.slice(y, [0, 1], [1, 1]), tf.slice(y, [0, f - 1], [1, 1])];
+    expect(tf.max(tf.abs(tf.sub(first, last))).dataSync()[0]).toBeGreaterThan(1e-3);
+    const learnedOnly = { ...config, positionEncoding: 'learned' as const };
+    const y2 = forward(p, learnedOnly, tf.tensor5d(same, [1, f, h, w, 3]), t, ids);
+    expect(tf.max(tf.abs(tf.sub(tf.slice(y2, [0, 1], [1, 1]), tf.slice(y2, [0, f - 1], [1, 1])))).dataSync()[0]).toBeLessThan(1e-5);
   });
   it('the shipped configs have the sizes the README states', () => {
     expect(tokensPerFrame(presetConfig('small'))).toBe(16);
