@@ -1,25 +1,10 @@
 import zlib from 'node:zlib';
+import { crc32 } from '../../src/io/crc32';
 
 /**
  * Minimal PNG codec for the Node scripts (contact sheets out, first frames in). 8-bit only:
  * writes RGB; reads grayscale, RGB, RGBA, grey+alpha and palette images, non-interlaced.
  */
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
 

@@ -15,6 +15,10 @@
 // No ZIP64: one archive holds < 4 GiB and < 65,536 entries, which the studio's exports respect
 // by a wide margin (a 1,000-pair dataset is ~20 MB); the writer says so if that is ever exceeded.
 
+import { crc32 } from '../io/crc32';
+
+export { crc32 };
+
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
 const END_OF_CENTRAL_DIRECTORY_SIGNATURE = 0x06054b50;
@@ -46,29 +50,6 @@ export class ZipError extends Error {
     super(`${fileName}: ${detail}. ${advice}`);
     this.name = 'ZipError';
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// CRC-32 (ISO-HDLC: reflected polynomial 0xEDB88320, init and final xor 0xFFFFFFFF)
-
-let crcTable: Uint32Array | null = null;
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-/** CRC-32 of `bytes` as an unsigned 32-bit number (crc32("123456789") = 0xCBF43926). */
-export function crc32(bytes: Uint8Array): number {
-  const table = (crcTable ??= buildCrcTable());
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { pairwiseJudgment, planPairs, pointwiseJudgment } from '../../src/prefs/
 import { roundHyper, startRoundRecord } from '../../src/prefs/rounds';
 import type { Pair } from '../../src/prefs/types';
 import { makeRng } from '../../src/world/rng';
+import { rejection } from './export-helpers';
 
 const VIDEO_BYTES = 4 * 16 * 16 * 3; // tiny: 4 frames of 16×16 RGB
 
@@ -27,15 +28,6 @@ function project(): ProjectSnapshot {
   const round = { ...startRoundRecord(1, roundHyper({ method: 'dpo' }), ['j1'], 1, new Date('2025-02-01T10:05:00.000Z')), status: 'completed' as const, lora, metrics: [{ step: 1, loss: 0.69, preferenceLoss: 0.69, sftLoss: 0, implicitAccuracy: 0.5, rewardMargin: 0.01, gradNorm: 1.5, lr: 0.005, ms: 900 }] };
   const cancelled = { ...startRoundRecord(2, roundHyper({ method: 'kto' }), [], 0, new Date('2025-02-01T11:00:00.000Z')), status: 'cancelled' as const, note: 'cancelled by the user' };
   return { version: 1, modelName: 'tiny', pairs, judgments, rounds: [round, cancelled], videos, settings: { backend: 'wasm', rankSpeed: 1.5 }, createdAt: '2025-02-01T12:00:00.000Z' };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** The backup with project.json edited (or files dropped / replaced) before zipping again. */

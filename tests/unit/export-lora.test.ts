@@ -12,6 +12,7 @@ import { decodeSnapshot, snapshotFromArrays, concatenateSnapshots, type LoraModu
 import { DEFAULT_LORA_TARGETS } from '../../src/prefs/targets';
 import type { LoraSnapshot } from '../../src/prefs/types';
 import { makeRng } from '../../src/world/rng';
+import { rejection } from './export-helpers';
 
 const config = presetConfig('tiny');
 const shapes = loraModuleShapes(config);
@@ -49,15 +50,6 @@ function delta(snapshots: LoraSnapshot[], name: string): Float64Array {
 
 const rounds = [randomSnapshot(2, 4, 1), randomSnapshot(3, 3, 2), randomSnapshot(1, 0.5, 3)];
 const zip = loraExportZip(rounds, config, { baseModelName: 'vpo-studio/tiny' });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('loraExportZip', () => {
   it('holds the peft folder, the diffusers file and a README', async () => {

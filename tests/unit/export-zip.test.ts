@@ -2,6 +2,7 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, createZip, looksLikeZip, readZip, ZipError } from '../../src/export/zip';
 import { makeRng } from '../../src/world/rng';
+import { rejection } from './export-helpers';
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -49,15 +50,6 @@ function deflatedZip(name: string, content: Uint8Array): Uint8Array {
   end.writeUInt32LE(central.length + nameBytes.length, 12);
   end.writeUInt32LE(centralOffset, 16);
   return new Uint8Array(Buffer.concat([local, nameBytes, compressed, descriptor, central, nameBytes, end]));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('CRC-32', () => {
