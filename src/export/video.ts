@@ -98,11 +98,16 @@ export function videoIdFromStem(stem: string): string {
   return decodeURIComponent(stem);
 }
 
+/** `id` with characters outside `A–Z a–z 0–9 . _ -` (and a leading dot) replaced by `_`. */
+export function readableFileStem(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_') || '_';
+}
+
 /**
- * Readable, distinct file name stems for video ids, allocated as ids are first seen: characters
- * outside `A–Z a–z 0–9 . _ -` become `_` (`r0-p0:1` → `r0-p0_1`), a leading dot too, and a stem
- * already given to another id gets `-2`, `-3`, …. For files other tools read (the dataset), where
- * a `%` in a path may be taken for a URL escape; backups use the reversible videoFileStem.
+ * Readable, distinct file name stems for video ids, allocated as ids are first seen: the
+ * readableFileStem (`r0-p0:1` → `r0-p0_1`), with `-2`, `-3`, … when another id already has it.
+ * For files other tools read (the dataset), where a `%` in a path may be taken for a URL escape;
+ * backups use the reversible videoFileStem.
  */
 export function fileStemAllocator(): { stem: (id: string) => string; ids: () => string[] } {
   const stems = new Map<string, string>();
@@ -111,7 +116,7 @@ export function fileStemAllocator(): { stem: (id: string) => string; ids: () => 
     stem(id) {
       let stem = stems.get(id);
       if (stem === undefined) {
-        const base = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_') || '_';
+        const base = readableFileStem(id);
         stem = base;
         for (let n = 2; taken.has(stem); n++) stem = `${base}-${n}`;
         taken.add(stem);
