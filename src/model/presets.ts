@@ -13,6 +13,10 @@ export function worldVocab(): string[] {
  * takes ~1.05 s with `frame` spatial attention (1.5 s sparse-causal; 4×4 patches at width 64
  * took 3.1 s), and a CFG sampling step ~50 ms. Fewer tokens and more steps beat width here
  * (the Foundation issue's prototype). Sparse-causal attention stays available per call.
+ * Schedule and positions (session 2): time shift 3 and fixed sin-cos positions under the learned
+ * ones. With learned positions only, 7,200 steps never learned where a prompt's object starts
+ * (x̂0 at t = 0.98 was the same for "moves right" and "moves up"); adding the sin-cos codes took the
+ * same run from 0 % to 31 % direction accuracy and from 0.12 to 0.57 subject consistency in 1,700 steps.
  */
 export const PRESETS = {
   tiny: {
@@ -25,7 +29,7 @@ export const PRESETS = {
     name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
     hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
     textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
-    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 1, positionEncoding: 'learned',
+    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
   },
 } as const satisfies Record<string, Omit<ModelConfig, 'vocab'>>;
 
