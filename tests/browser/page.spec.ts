@@ -3,6 +3,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { expectLoopingVideo, generatePairs, openStudio, openTab } from './studio.helpers';
 
+// Loading the engine alone can take minutes on a busy 2-core machine (SwiftShader, WASM).
+test.describe.configure({ timeout: 600_000 });
+
 async function openReady(page: Page, query = '') {
   await openStudio(page, `?model=tiny${query}`);
   await expect(page.getByRole('button', { name: 'Generate pairs' })).toBeEnabled();

@@ -3,6 +3,9 @@
 import { expect, test } from '@playwright/test';
 import { openStudio, openTab } from './studio.helpers';
 
+// Loading the engine alone can take minutes on a busy 2-core machine (SwiftShader, WASM).
+test.describe.configure({ timeout: 600_000 });
+
 test.beforeEach(async ({ page }) => {
   await openStudio(page, '?model=tiny');
 });

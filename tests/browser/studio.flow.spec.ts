@@ -30,6 +30,15 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await expect(page.getByTestId('round')).toHaveAttribute('data-round', '0');
   await expect(page.getByRole('tablist')).toBeVisible();
   for (const name of ['Generate', 'Rank', 'Train', 'Compare', 'Export']) await expect(page.getByRole('tab', { name })).toBeVisible();
+  // The tablist moves with the arrow keys; `?` opens the keyboard help and Escape closes it.
+  await page.getByRole('tab', { name: 'Generate' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Rank' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tab', { name: 'Rank' })).toBeFocused();
+  await page.keyboard.press('?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('Both bad');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
 
   // 1. generate one pair for each of three prompts, few sampler steps
   const started = Date.now();
@@ -50,6 +59,9 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await expect(position).toHaveText('Pair 2 of 3');
   await page.keyboard.press('ArrowRight');
   await expect(position).toHaveText('Pair 3 of 3');
+  // The critic, trained on the two judgments so far, gives a hint with its confidence.
+  await page.getByRole('button', { name: 'Ask the critic' }).click();
+  await expect(page.getByTestId('critic-hint')).toContainText(/Critic prefers the (left|right) video \(confidence \d+ %/, { timeout: 120_000 });
   await page.keyboard.press('t');
   await expect(position).toHaveText('All 3 pairs judged.');
   const counts = page.getByTestId('judged-counts');
@@ -132,6 +144,13 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
     const nonZeroB = names.filter((n) => n.endsWith('lora_B.weight')).some((n) => toFloat32(parsed.tensors.get(n)!, n, file).some((v) => v !== 0));
     expect(nonZeroB).toBe(true);
   }
+
+  // One video as a GIF (MP4 and the dataset go through ffmpeg.wasm: tests/browser/export.spec.ts).
+  await page.getByRole('combobox', { name: 'Video' }).selectOption({ index: 1 });
+  const gifPromise = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download GIF' }).click();
+  const gif = await readFile(await (await gifPromise).path());
+  expect(new TextDecoder().decode(gif.subarray(0, 6))).toBe('GIF89a');
 
   // 6. reload: judgments, Round 1, the policy and the current tab come back
   await page.reload();

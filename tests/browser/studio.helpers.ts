@@ -27,7 +27,7 @@ export async function generatePairs(page: Page, prompts: string[], opts: { steps
   await page.getByRole('spinbutton', { name: 'Pairs per prompt' }).fill(String(opts.pairsPerPrompt ?? 1));
   await page.getByRole('spinbutton', { name: 'Sampler steps' }).fill(String(opts.steps));
   await page.getByRole('button', { name: 'Generate pairs' }).click();
-  await expect(page.getByTestId('pair-count')).toContainText(`${opts.expectTotal} pairs in the project`, { timeout: 300_000 });
+  await expect(page.getByTestId('pair-count')).toContainText(`${opts.expectTotal} ${opts.expectTotal === 1 ? 'pair' : 'pairs'} in the project`, { timeout: 300_000 });
   const progress = page.getByRole('progressbar', { name: 'Generation progress' });
   const [now, max] = await Promise.all([progress.getAttribute('aria-valuenow'), progress.getAttribute('aria-valuemax')]);
   expect(Number(now)).toBe(Number(max));

@@ -62,15 +62,19 @@ export function TrainTab() {
   const lossChart = useRef<LineChartHandle>(null);
   const accuracyChart = useRef<LineChartHandle>(null);
   const marginChart = useRef<LineChartHandle>(null);
+  // The round that trains now, else the last one in the history (the charts keep showing it,
+  // also after a tab switch or a reload).
   useTransient(
-    (s) => s.liveRound,
-    (live) => {
-      if (!live) return; // keep the finished round on screen
-      const m = live.metrics;
-      progress.current?.set(m.length, live.total, performance.now() - live.startedAt);
-      lossChart.current?.update([m.map((x) => x.loss), m.map((x) => x.preferenceLoss)], live.total);
-      accuracyChart.current?.update([m.map((x) => x.implicitAccuracy)], live.total);
-      marginChart.current?.update([m.map((x) => x.rewardMargin)], live.total);
+    (s) => s.liveRound ?? s.rounds.at(-1) ?? null,
+    (round) => {
+      if (!round) return;
+      const m = round.metrics;
+      const total = 'total' in round ? round.total : round.hyper.steps;
+      const elapsed = 'startedAt' in round && typeof round.startedAt === 'number' ? performance.now() - round.startedAt : undefined;
+      progress.current?.set(m.length, total, elapsed);
+      lossChart.current?.update([m.map((x) => x.loss), m.map((x) => x.preferenceLoss)], total);
+      accuracyChart.current?.update([m.map((x) => x.implicitAccuracy)], total);
+      marginChart.current?.update([m.map((x) => x.rewardMargin)], total);
     },
   );
 
