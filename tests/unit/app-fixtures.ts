@@ -65,6 +65,8 @@ export class FakeEngine implements EngineChannel {
       const record = startRoundRecord(r.rounds.reduce((m, x) => Math.max(m, x.index), 0) + 1, r.hyper, r.judgments.map((j) => j.id), 2);
       for (let s = 1; s <= r.hyper.steps; s++) {
         await Promise.resolve();
+        // Cancel: the record says so and the policy stays where it was.
+        if (this.cancelled.has(r.id)) return post({ type: 'roundDone', id: r.id, record: { ...record, status: 'cancelled', note: 'Cancelled' }, policyRound: this.policyRound });
         const metrics = { step: s, loss: 1 / s, preferenceLoss: 1 / s, sftLoss: 0, implicitAccuracy: 0.5, rewardMargin: s / 10, gradNorm: 1, lr: r.hyper.lr, ms: 1 };
         record.metrics.push(metrics);
         post({ type: 'roundStep', id: r.id, metrics, total: r.hyper.steps });

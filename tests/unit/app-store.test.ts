@@ -188,6 +188,21 @@ describe('Train', () => {
     expect(Object.keys(request.videos)).toEqual([...s.pairs[0].videoIds]);
   });
 
+  it('Cancel stops the round: its record says cancelled, the policy stays at the base', async () => {
+    const studio = await studioWithPairs();
+    await judgeCurrent(studio, 'left');
+    studio.store.subscribe((s) => {
+      if (s.liveRound && s.liveRound.metrics.length === 2) s.cancelRound();
+    });
+    const record = await studio.store.getState().runRound({ ...defaultTrainForm(), steps: 50 }, []);
+    expect(record?.status).toBe('cancelled');
+    expect(studio.engine.sentOf('cancel')).toEqual([{ type: 'cancel', id: studio.engine.sentOf('runRound')[0].id }]);
+    const s = studio.store.getState();
+    expect(s.policyRound).toBe(0);
+    expect(completedRounds(s.rounds)).toEqual([]);
+    expect(s.alerts).toEqual([]);
+  });
+
   it('a reload restores pairs, judgments, rounds and settings, and sends setPolicy with the completed rounds\' LoRAs', async () => {
     const kv = failingKv();
     const first = await startStudio(kv);

@@ -15,6 +15,8 @@ export interface LiveRound {
   total: number;
   metrics: StepMetrics[];
   startedAt: number;
+  /** Cancel was asked for; the worker stops at its next step. */
+  cancelling: boolean;
 }
 
 export interface RoundsSlice {
@@ -77,7 +79,7 @@ export const createRoundsSlice: SliceCreator<RoundsSlice> = (deps) => (set, get)
     }
     const needed = form.method === 'online' ? pairs : pairs.filter((p) => examples.pairIds.has(p.id));
 
-    set({ liveRound: { requestId: null, index, total: hyper.steps, metrics: [], startedAt: performance.now() } });
+    set({ liveRound: { requestId: null, index, total: hyper.steps, metrics: [], startedAt: performance.now(), cancelling: false } });
     // An online round's new pairs and labels are stored before its record (they are its data).
     let onlineStored: Promise<void> = Promise.resolve();
     try {
@@ -111,8 +113,10 @@ export const createRoundsSlice: SliceCreator<RoundsSlice> = (deps) => (set, get)
   },
 
   cancelRound() {
-    const id = get().liveRound?.requestId;
-    if (id != null) deps.engine.cancel(id);
+    const live = get().liveRound;
+    if (!live || live.requestId === null || live.cancelling) return;
+    set({ liveRound: { ...live, cancelling: true } });
+    deps.engine.cancel(live.requestId);
   },
 
   async syncPolicy() {

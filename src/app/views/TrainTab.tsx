@@ -49,6 +49,7 @@ export function TrainTab() {
   const runRound = useStudio((s) => s.runRound);
   const cancelRound = useStudio((s) => s.cancelRound);
   const training = useStudio((s) => s.liveRound !== null);
+  const cancelling = useStudio((s) => s.liveRound?.cancelling === true);
   const ready = useStudio((s) => s.engineStatus === 'ready');
   const rounds = useStudio((s) => s.rounds);
   const pairs = useStudio((s) => s.pairs);
@@ -136,8 +137,8 @@ export function TrainTab() {
         <button type="submit" disabled={!ready || training}>
           Run round
         </button>
-        <button type="button" onClick={cancelRound} disabled={!training}>
-          Cancel
+        <button type="button" onClick={cancelRound} disabled={!training || cancelling}>
+          {cancelling ? 'Cancelling…' : 'Cancel'}
         </button>
       </div>
       <ProgressBar ref={progress} label="Training progress" />
