@@ -5,6 +5,7 @@
 import { backupProject, restoreProject, type ProjectSnapshot } from '../../export/backup';
 import { encodeGif } from '../../export/gif';
 import { importLora, loraExportZip } from '../../export/lora-zip';
+import { readableFileStem } from '../../export/video';
 import { completedRounds } from '../../prefs/rounds';
 import type { JobProgress } from './pairs-slice';
 import type { StoredProject } from './persist';
@@ -139,7 +140,7 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
       const info = get().engineInfo;
       if (!bytes || !info) return;
       const video = { frames: info.config.frames, height: info.config.height, width: info.config.width, data: bytes };
-      const stem = videoId.replace(/[^A-Za-z0-9._-]/g, '_');
+      const stem = readableFileStem(videoId);
       try {
         if (format === 'gif') {
           deps.save(encodeGif(video), `${stem}.gif`, 'image/gif');
