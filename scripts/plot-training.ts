@@ -1,13 +1,14 @@
 /**
  * Plot the pretraining loss curve recorded in a state file's __metadata__ as an SVG.
  *   npx tsx scripts/plot-training.ts --state checkpoints/small.state.safetensors --out docs/pretrain-small-loss.svg
+ *        [--marks "5200:time shift 3;7200:sin-cos positions"]  (steps where the recipe changed)
  */
 import fs from 'node:fs';
 import { parseSafetensors } from '../src/io/safetensors';
 import { parseArgs } from './lib/args';
 import type { RunInfo } from './lib/train-state';
 
-const args = parseArgs(process.argv.slice(2), { state: 'checkpoints/small.state.safetensors', out: 'docs/pretrain-small-loss.svg', smooth: '10' });
+const args = parseArgs(process.argv.slice(2), { state: 'checkpoints/small.state.safetensors', out: 'docs/pretrain-small-loss.svg', smooth: '10', marks: '' });
 const { metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(args.state)), args.state);
 const run = JSON.parse(metadata.run) as RunInfo;
 const points = run.lossHistory;
@@ -29,12 +30,18 @@ const y = (l: number) => T + ((H - T - B) * (hi - Math.log10(l))) / (hi - lo);
 const path = smooth.map(([s, l], i) => `${i ? 'L' : 'M'}${x(s).toFixed(1)},${y(l).toFixed(1)}`).join(' ');
 const yTicks = Array.from({ length: 6 }, (_, i) => 10 ** (lo + ((hi - lo) * i) / 5));
 const xTicks = Array.from({ length: 5 }, (_, i) => Math.round((maxStep * i) / 4));
+const marks = args.marks.split(';').filter(Boolean).map((m) => {
+  const [step, ...label] = m.split(':');
+  if (!Number.isFinite(Number(step))) throw new Error(`--marks: "${m}" is not STEP:LABEL`);
+  return { step: Number(step), label: label.join(':') };
+});
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <rect width="${W}" height="${H}" fill="white"/>
 <text x="${L}" y="16" font-size="13">Pretraining loss (log scale), ${JSON.parse(metadata.config).name} (moving average of ${k}×${points.length > 1 ? points[1][0] - points[0][0] : 1} steps) — ${(run.wallSeconds / 3600).toFixed(2)} h, step ${run.step}</text>
 ${yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(2)}</text>`).join('\n')}
 ${xTicks.map((s) => `<text x="${x(s)}" y="${H - B + 16}" text-anchor="middle">${s}</text>`).join('\n')}
 <text x="${(W + L) / 2}" y="${H - 6}" text-anchor="middle">step</text>
+${marks.map((m, i) => `<line x1="${x(m.step)}" x2="${x(m.step)}" y1="${T}" y2="${H - B}" stroke="#d1242f" stroke-dasharray="4 3"/><text x="${x(m.step) + 4}" y="${T + 14 + 14 * i}" fill="#d1242f">${m.label}</text>`).join('\n')}
 <path d="${path}" fill="none" stroke="#1f6feb" stroke-width="1.5"/>
 </svg>
 `;
