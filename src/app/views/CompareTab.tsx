@@ -152,7 +152,7 @@ export function CompareTab() {
               <p className="prompt-text">
                 “{item.prompt}” · seed {item.seed}
               </p>
-              <SyncedPlayers videos={[{ label: `Base, ${item.prompt}`, data: base.videos[i] }, { label: `Round ${k}, ${item.prompt}`, data: other.videos[i] }]} shape={shape} fps={player.fps} scale={4} />
+              <SyncedPlayers videos={[{ label: `Base, ${item.prompt}`, caption: 'Base', data: base.videos[i] }, { label: `Round ${k}, ${item.prompt}`, caption: `Round ${k}`, data: other.videos[i] }]} shape={shape} fps={player.fps} scale={4} />
             </div>
           ))}
         </div>

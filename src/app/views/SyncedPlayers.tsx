@@ -7,7 +7,10 @@ import type { ModelSummary } from '../../engine/protocol';
 import { toImageFrames } from '../VideoCanvas';
 
 export interface PlayerVideo {
+  /** The canvas's accessible name. */
   label: string;
+  /** Text under the canvas (default: the label). */
+  caption?: string;
   data: Uint8Array;
 }
 
@@ -75,7 +78,7 @@ export function SyncedPlayers({ videos, shape, fps, scale, controls = false, res
         {videos.map((v, i) => (
           <figure key={v.label} className="player">
             <canvas ref={(el) => void (canvases.current[i] = el)} aria-label={v.label} className="video-canvas" width={shape.width} height={shape.height} style={style} />
-            <figcaption>{v.label}</figcaption>
+            <figcaption>{v.caption ?? v.label}</figcaption>
           </figure>
         ))}
       </div>
