@@ -30,10 +30,22 @@ export function createAdamState(vars: Map<string, tf.Variable>): AdamState {
   return { step: 0, m, v };
 }
 
+/**
+ * x_0 + x_1 + … + x_{n−1}, added in that order, at most 7 inputs per addN: tfjs-webgpu binds every
+ * addN input as a storage buffer and a compute stage has 8 (one is the output); with more, the
+ * pipeline is invalid and every command submitted with it is dropped (all-zero results).
+ */
+export function addInOrder(xs: tf.Tensor[]): tf.Tensor {
+  const perCall = 7;
+  let sum = tf.addN(xs.slice(0, perCall));
+  for (let i = perCall; i < xs.length; i += perCall - 1) sum = tf.addN([sum, ...xs.slice(i, i + perCall - 1)]);
+  return sum;
+}
+
 /** Σ‖g‖² over a set of gradients as a scalar tensor, to read back with a step's other numbers. */
 export function squaredGlobalNorm(grads: Map<string, tf.Tensor> | tf.NamedTensorMap): tf.Scalar {
   const list = grads instanceof Map ? [...grads.values()] : Object.values(grads);
-  return tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))) as tf.Scalar);
+  return tf.tidy(() => addInOrder(list.map((g) => tf.sum(tf.square(g)))) as tf.Scalar);
 }
 
 /** Global L2 norm of a set of gradients (one synchronous GPU/WASM read). */

@@ -17,17 +17,21 @@ export function transposeArray(data: Float32Array, rows: number, cols: number): 
   return out;
 }
 
-/** The adapter's weights as plain data (one GPU/WASM read per tensor). */
-export function snapshotFromAdapter(adapter: LoraAdapter): LoraSnapshot {
+/**
+ * The adapter's weights as plain data. Read asynchronously: tfjs-webgpu reads synchronously
+ * through an OffscreenCanvas, which stalls the engine worker and has lost the device.
+ */
+export async function snapshotFromAdapter(adapter: LoraAdapter): Promise<LoraSnapshot> {
   const r = adapter.config.rank;
   const modules: LoraSnapshot['modules'] = {};
   for (const [name, m] of adapter.modules) {
     const [inFeatures, outFeatures] = [m.down.shape[0] as number, m.up.shape[1] as number];
+    const [down, up] = (await Promise.all([m.down.data(), m.up.data()])) as Float32Array[];
     modules[name] = encodeModule({
       inFeatures,
       outFeatures,
-      loraA: transposeArray(m.down.dataSync() as Float32Array, inFeatures, r), // [in, r] -> [r, in]
-      loraB: transposeArray(m.up.dataSync() as Float32Array, r, outFeatures), // [r, out] -> [out, r]
+      loraA: transposeArray(down, inFeatures, r), // [in, r] -> [r, in]
+      loraB: transposeArray(up, r, outFeatures), // [r, out] -> [out, r]
     });
   }
   return { rank: r, alpha: adapter.config.alpha, targetModules: [...adapter.config.targetModules], modules };

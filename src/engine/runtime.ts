@@ -124,12 +124,16 @@ export async function generateVideo(model: Pick<LoadedModel, 'config' | 'params'
 
 /**
  * Calls `onLost` once if the WebGPU device behind tfjs is lost (driver reset, GPU process crash,
- * the tab's GPU memory reclaimed). Nothing to watch on the other backends.
+ * the tab's GPU memory reclaimed), and `onError` on every GPU error nobody caught (a validation
+ * error drops the commands submitted with it, so the results read back as zeros). Nothing to
+ * watch on the other backends.
  */
-export function watchGpuDevice(onLost: (detail: string) => void): void {
+export function watchGpuDevice(onLost: (detail: string) => void, onError?: (message: string) => void): void {
   if (tf.getBackend() !== 'webgpu') return;
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  void device?.lost.then((info) => onLost(info.message ? `${info.reason}: ${info.message}` : info.reason));
+  if (!device) return;
+  if (onError) device.addEventListener('uncapturederror', (e) => onError((e as GPUUncapturedErrorEvent).error.message));
+  void device.lost.then((info) => onLost(info.message ? `${info.reason}: ${info.message}` : info.reason));
 }
 
 export function errorKind(e: unknown): ErrorKind {

@@ -36,8 +36,12 @@ export interface EngineSessionOptions {
   startBackend?: (preferred: BackendName | undefined) => Promise<{ backend: BackendName; adapter: string }>;
   /** A checkpoint's bytes from the init request's URL; default: fetch. Node tests read the file. */
   loadCheckpoint?: (url: string, fileName: string) => Promise<Uint8Array>;
-  /** Calls back once when the GPU device is lost; default: tfjs-webgpu's device (runtime.ts). */
-  watchDevice?: (onLost: (detail: string) => void) => void;
+  /**
+   * Calls back once when the GPU device is lost, and on every GPU error nobody caught (an invalid
+   * pipeline drops the commands submitted with it: the results are zeros); default: tfjs-webgpu's
+   * device (runtime.ts).
+   */
+  watchDevice?: (onLost: (detail: string) => void, onError: (message: string) => void) => void;
   /** Bradley–Terry steps of a critic training (default 200). */
   criticSteps?: number;
   /** Earlier rounds' weights kept for `generate` with `round` (Compare), default 3. */
@@ -59,6 +63,10 @@ const CRITIC_HELD_OUT = 0.2;
 const CRITIC_MIN_FOR_AGREEMENT = 8;
 /** The simulated labeller of online rounds: bench:loop's default noise and tie rate. */
 const SIMULATED_LABELLER = { noise: 0.05, tieRate: 0.2 } as const;
+
+export function gpuErrorMessage(detail: string): string {
+  return `A GPU command failed (${detail}), so this request's results cannot be trusted and were dropped; the policy is unchanged and nothing stored is lost. Try again; if it repeats, reload the page, or open it with ?backend=wasm to run on the CPU.`;
+}
 
 export function deviceLostMessage(detail: string): string {
   return `The GPU device was lost (${detail}). Nothing stored is lost: your pairs, judgments, rounds and adapters stay in this browser's storage. Reload the page to restart the engine, or open it with ?backend=wasm to run on the CPU instead.`;
@@ -175,6 +183,8 @@ export class EngineSession {
   private readonly cancelled = new Set<number>();
   /** Set once the GPU device is lost: the message every later request gets. */
   private deviceLost: string | null = null;
+  /** A GPU error during the running request: that request fails (the next one starts clean). */
+  private gpuError: string | null = null;
   /** Bumped by every init, so that a watcher of an earlier device stays silent. */
   private generation = 0;
   private readonly startBackend: NonNullable<EngineSessionOptions['startBackend']>;
@@ -250,6 +260,8 @@ export class EngineSession {
         if (generation !== this.generation) return;
         this.deviceLost = deviceLostMessage(detail);
         post({ type: 'error', message: this.deviceLost, kind: 'backend' });
+      }, (message) => {
+        if (generation === this.generation) this.gpuError ??= gpuErrorMessage(message);
       });
       const { frames, height, width } = model.config;
       post({ type: 'ready', backend, adapter, modelName: model.name, config: { frames, height, width }, modelConfig: model.config, kernels: kernelsStatus() });
@@ -298,6 +310,12 @@ export class EngineSession {
           throw new RequestError(`Adapter ${k + 1} of ${count} cannot be merged into ${model.name}: ${messageOf(e)} The policy is unchanged (${policy.round} merged round(s)).`, 'model');
         }
       });
+      try {
+        this.loaded(); // a GPU error while merging: the new weights cannot be trusted
+      } catch (e) {
+        next.dispose();
+        throw e;
+      }
       policy.dispose();
       this.current = next;
       this.roundWeights.clear();
@@ -361,6 +379,7 @@ export class EngineSession {
       try {
         const verdicts = criticLabeller(trained.critic).label(hintPairs, store);
         const hints = hintPairs.map((p, i) => ({ pairId: p.id, preferred: verdicts[i].preferred as VideoIndex, confidence: verdicts[i].confidence }));
+        this.loaded(); // a GPU error while training or judging: not a critic to keep
         this.trainedCritic?.dispose();
         this.trainedCritic = trained.critic;
         post({ type: 'criticHints', id, hints, agreement: trained.agreement, trainedOn: trained.trainedOn });
@@ -380,6 +399,7 @@ export class EngineSession {
 
   /** Run a request's work; any error becomes its `error` event (kind from the error). */
   private async serve(id: number, post: Post, plainKind: ErrorKind, work: () => Promise<void>): Promise<void> {
+    this.gpuError = null;
     try {
       await work();
     } catch (e) {
@@ -390,26 +410,30 @@ export class EngineSession {
   }
 
   /**
-   * The error event of a failed request. After a lost device every failure is that. Plain
+   * The error event of a failed request. After a lost device, or a GPU error during the request,
+   * the failure is that. Plain
    * errors get `plainKind`: a round's or the critic's input (nothing to train on, bad settings)
    * is the person's to fix; a JavaScript TypeError and the like are ours.
    */
   private errorEvent(id: number, e: unknown, plainKind: ErrorKind): EngineErrorEvent {
-    if (this.deviceLost) return { type: 'error', id, message: this.deviceLost, kind: 'backend' };
+    const gpu = this.deviceLost ?? this.gpuError;
+    if (gpu) return { type: 'error', id, message: gpu, kind: 'backend' };
     if (e instanceof RequestError) return { type: 'error', id, message: e.message, kind: e.kind };
     const kind = errorKind(e);
     const bug = e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError;
     return { type: 'error', id, message: messageOf(e), kind: kind === 'internal' && !bug ? plainKind : kind };
   }
 
+  /** The model and policy; throws when there is none, or the GPU failed the running request. */
   private loaded(): { model: LoadedModel; policy: Policy } {
-    if (this.deviceLost) throw new RequestError(this.deviceLost, 'backend');
+    const gpu = this.deviceLost ?? this.gpuError;
+    if (gpu) throw new RequestError(gpu, 'backend');
     if (!this.model || !this.current) throw new RequestError('No model is loaded: the engine failed to initialise (see the error before this one). Reload the page.', 'model');
     return { model: this.model, policy: this.current };
   }
 
   private stopping(id: number): boolean {
-    return this.cancelled.has(id) || this.deviceLost !== null;
+    return this.cancelled.has(id) || this.deviceLost !== null || this.gpuError !== null;
   }
 
   private checkNotCancelled(id: number): void {

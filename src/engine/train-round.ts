@@ -227,7 +227,7 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
     const seconds = (performance.now() - started) / 1000;
     const msPerStep = metrics.length ? metrics.reduce((a, m) => a + m.ms, 0) / metrics.length : 0;
     // 6. Cancelled: nothing to merge; completed: the adapter as data for the record and merge.
-    return { status: cancelled ? 'cancelled' : 'completed', lora: cancelled ? null : snapshotFromAdapter(adapter), metrics, seconds, msPerStep };
+    return { status: cancelled ? 'cancelled' : 'completed', lora: cancelled ? null : await snapshotFromAdapter(adapter), metrics, seconds, msPerStep };
   } finally {
     adapter.dispose();
     tf.dispose([...adam.m.values(), ...adam.v.values()]);
