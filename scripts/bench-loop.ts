@@ -184,7 +184,7 @@ async function main() {
       const warmJudgments = simulatedJudgments(warm, store, annotator, config, 0, 'critic-warmup');
       humanLabels += warm.length;
       critic = new Critic(criticConfig(config, config.vocab.slice(2)), Number(args.seed));
-      critic.train(criticExamples(warm, warmJudgments, store), { steps: Number(args['critic-steps']), seed: Number(args.seed) });
+      await critic.train(criticExamples(warm, warmJudgments, store), { steps: Number(args['critic-steps']), seed: Number(args.seed) });
     }
     for (let k = 1; k <= rounds; k++) {
       const tRound = performance.now();
@@ -223,7 +223,7 @@ async function main() {
         humanLabels += answers.length;
         judgments.push(...answers);
         const human = judgments.filter((j) => j.annotatorKind === 'simulated');
-        if (human.length) critic!.train(criticExamples(pairs, human, store), { steps: Math.ceil(Number(args['critic-steps']) / 3), seed: Number(args.seed) + k });
+        if (human.length) await critic!.train(criticExamples(pairs, human, store), { steps: Math.ceil(Number(args['critic-steps']) / 3), seed: Number(args.seed) + k });
         labelS = (performance.now() - t) / 1000;
       }
       records.push(record);

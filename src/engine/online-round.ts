@@ -56,7 +56,7 @@ export async function runOnlineRound(input: OnlineRoundInput): Promise<OnlineRou
   });
   if (sampled < pairs.length) return { pairs: pairs.slice(0, sampled), judgments: [], queued: pairs.slice(0, sampled), record: null };
   // 2. Label on the fly; unsure verdicts are queued for people.
-  const verdicts = input.labeller.label(pairs, input.store);
+  const verdicts = await input.labeller.label(pairs, input.store);
   const { judgments, queued } = routeVerdicts(pairs, verdicts, input.labeller, {
     threshold: input.confidenceThreshold, round: index, rng: makeRng(hashString(`online-sides:${hyper.seed}:${index}`)), now: now().toISOString(), idPrefix: `${input.labeller.name}-r${index}`,
   });

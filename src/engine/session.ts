@@ -375,9 +375,9 @@ export class EngineSession {
         if (!pair) throw new RequestError(`Critic hints: pair "${pairId}" is not among the ${request.pairs.length} pair(s) sent; send it with its videos.`);
         return pair;
       });
-      const trained = this.trainCritic(model.config, request.pairs, request.judgments, store, (done, total) => post({ type: 'progress', id, done, total }));
+      const trained = await this.trainCritic(model.config, request.pairs, request.judgments, store, (done, total) => post({ type: 'progress', id, done, total }));
       try {
-        const verdicts = criticLabeller(trained.critic).label(hintPairs, store);
+        const verdicts = await criticLabeller(trained.critic).label(hintPairs, store);
         const hints = hintPairs.map((p, i) => ({ pairId: p.id, preferred: verdicts[i].preferred as VideoIndex, confidence: verdicts[i].confidence }));
         this.loaded(); // a GPU error while training or judging: not a critic to keep
         this.trainedCritic?.dispose();
@@ -463,7 +463,7 @@ export class EngineSession {
     const { id } = request;
     const shape = shapeOf(config);
     const labeller: Labeller = spec.labeller === 'critic'
-      ? criticLabeller(this.criticForOnline(config, request.pairs, request.judgments, store))
+      ? criticLabeller(await this.criticForOnline(config, request.pairs, request.judgments, store))
       : simulatedLabeller(createSimulatedAnnotator({ ...SIMULATED_LABELLER, seed: hyper.seed }), shape);
     const result = await runOnlineRound({
       ...input, store, prompts: spec.prompts, pairsPerPrompt: spec.pairsPerPrompt, confidenceThreshold: spec.confidenceThreshold, labeller,
@@ -489,8 +489,8 @@ export class EngineSession {
   }
 
   /** The critic an online round labels with: the last one trained, else one trained now. */
-  private criticForOnline(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore): Critic {
-    if (!this.trainedCritic) this.trainedCritic = this.trainCritic(config, pairs, judgments, store).critic;
+  private async criticForOnline(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore): Promise<Critic> {
+    if (!this.trainedCritic) this.trainedCritic = (await this.trainCritic(config, pairs, judgments, store)).critic;
     return this.trainedCritic;
   }
 
@@ -498,7 +498,7 @@ export class EngineSession {
    * A fresh critic on the pairwise judgments (not the critic's own verdicts: it would learn its
    * own mistakes back), CRITIC_HELD_OUT of them held out in a seeded split to measure agreement.
    */
-  private trainCritic(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore, onStep?: (done: number, total: number) => void): TrainedCritic {
+  private async trainCritic(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore, onStep?: (done: number, total: number) => void): Promise<TrainedCritic> {
     const examples = criticExamples(pairs, judgments.filter((j) => j.annotatorKind !== 'critic'), store);
     if (examples.length === 0) {
       throw new RequestError('The critic has nothing to learn from: it needs left, right or tie judgments of people (both-bad and skips carry no order). Rank some pairs first.');
@@ -510,8 +510,8 @@ export class EngineSession {
     // The critic reads the prompt words: the tokenizer's vocabulary after <pad> and <bos>.
     const critic = new Critic(criticConfig(shapeOf(config), config.vocab.slice(2)), 1);
     try {
-      critic.train(train, { steps: this.criticSteps, seed: 1, onStep: (step) => onStep?.(step, this.criticSteps) });
-      const agreement = heldOut.length ? critic.agreement(heldOut).agreement : NaN;
+      await critic.train(train, { steps: this.criticSteps, seed: 1, onStep: (step) => onStep?.(step, this.criticSteps) });
+      const agreement = heldOut.length ? (await critic.agreement(heldOut)).agreement : NaN;
       return { critic, agreement, trainedOn: train.length };
     } catch (e) {
       critic.dispose();

@@ -13,7 +13,7 @@
  * the prompt asked for?) without the MLP having to discover multiplication.
  */
 import * as tf from '@tensorflow/tfjs';
-import { adamStep, createAdamState } from '../diffusion/optim';
+import { applyAdam, createAdamState, squaredGlobalNorm } from '../diffusion/optim';
 import { gelu, matmul2d, matmulBias } from '../model/layers';
 import { formatPrompt, parsePrompt } from '../world/prompt';
 import { makeRng, randNormal } from '../world/rng';
@@ -185,8 +185,12 @@ export class Critic {
     return tf.sub(tf.slice(r, [0], [n]), tf.slice(r, [n], [n])) as tf.Tensor1D;
   }
 
-  /** Bradley–Terry training with Adam on random minibatches (sides swapped at random, label flipped). */
-  train(examples: readonly CriticExample[], opts: CriticTrainOptions): number[] {
+  /**
+   * Bradley–Terry training with Adam on random minibatches (sides swapped at random, label
+   * flipped). Each step reads its loss and gradient norm back in one asynchronous read: the engine
+   * worker trains the critic too, and a synchronous read on WebGPU stalls it.
+   */
+  async train(examples: readonly CriticExample[], opts: CriticTrainOptions): Promise<number[]> {
     if (examples.length === 0) throw new Error('Critic: no judgments to learn from. Rank some pairs (left/right/tie) first.');
     const batchSize = Math.min(opts.batchSize ?? 16, examples.length);
     const rng = makeRng(opts.seed ?? 1);
@@ -205,12 +209,16 @@ export class Critic {
           return tf.add(nll, tf.mul(l2, decay)) as tf.Scalar;
         }), [...this.weights.values()]);
         const byKey = new Map([...this.weights].map(([k, v]) => [k, grads[v.name]]));
-        adamStep(this.weights, byKey, adam, { lr: opts.lr ?? 3e-3, clipNorm: 5 });
-        const loss = value.dataSync()[0];
-        tf.dispose([value, ...Object.values(grads)]);
-        losses.push(loss);
+        const readout = tf.tidy(() => tf.stack([value, squaredGlobalNorm(byKey)]));
+        try {
+          const [loss, squaredNorm] = await readout.data();
+          applyAdam(this.weights, byKey, adam, { lr: opts.lr ?? 3e-3, clipNorm: 5 }, Math.sqrt(squaredNorm));
+          losses.push(loss);
+        } finally {
+          tf.dispose([readout, value, ...Object.values(grads)]);
+        }
         this.steps += 1;
-        opts.onStep?.(step + 1, loss);
+        opts.onStep?.(step + 1, losses[step]);
       }
     } finally {
       tf.dispose([...adam.m.values(), ...adam.v.values()]);
@@ -219,11 +227,17 @@ export class Critic {
   }
 
   /** Verdicts on pairs of videos (a = video 0, b = video 1; labels ignored). */
-  judgeMany(pairs: readonly Omit<CriticExample, 'label'>[], batchSize = 32): CriticJudgment[] {
+  async judgeMany(pairs: readonly Omit<CriticExample, 'label'>[], batchSize = 32): Promise<CriticJudgment[]> {
     const out: CriticJudgment[] = [];
     for (let i = 0; i < pairs.length; i += batchSize) {
       const chunk = pairs.slice(i, i + batchSize).map((p) => ({ ...p, label: 0 }));
-      const d = tf.tidy(() => this.deltas(chunk).dataSync());
+      const deltas = tf.tidy(() => this.deltas(chunk));
+      let d: Float32Array;
+      try {
+        d = (await deltas.data()) as Float32Array;
+      } finally {
+        deltas.dispose();
+      }
       for (const delta of d) {
         const p0 = 1 / (1 + Math.exp(-delta));
         out.push({ preferred: p0 >= 0.5 ? 0 : 1, confidence: Math.max(p0, 1 - p0), probability0: p0 });
@@ -232,17 +246,17 @@ export class Critic {
     return out;
   }
 
-  judge(prompt: string, video0: Float32Array, video1: Float32Array): CriticJudgment {
-    return this.judgeMany([{ prompt, a: video0, b: video1 }])[0];
+  async judge(prompt: string, video0: Float32Array, video1: Float32Array): Promise<CriticJudgment> {
+    return (await this.judgeMany([{ prompt, a: video0, b: video1 }]))[0];
   }
 
   /**
    * Agreement with held-out judgments: the fraction of strict ones (label 0 or 1) where the
    * critic prefers the same video; ties are not counted (they have no side to agree with).
    */
-  agreement(examples: readonly CriticExample[]): { agreement: number; count: number; meanConfidence: number } {
+  async agreement(examples: readonly CriticExample[]): Promise<{ agreement: number; count: number; meanConfidence: number }> {
     const strict = examples.filter((e) => e.label !== 0.5);
-    const verdicts = this.judgeMany(strict);
+    const verdicts = await this.judgeMany(strict);
     let agree = 0;
     verdicts.forEach((v, i) => {
       if (v.preferred === (strict[i].label > 0.5 ? 0 : 1)) agree += 1;

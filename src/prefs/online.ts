@@ -19,7 +19,7 @@ export interface Verdict {
 export interface Labeller {
   name: string;
   kind: AnnotatorKind;
-  label(pairs: readonly Pair[], store: VideoStore): Verdict[];
+  label(pairs: readonly Pair[], store: VideoStore): Promise<Verdict[]>;
 }
 
 /** The critic as a labeller: its preferred video and confidence max(p, 1 − p). */
@@ -27,7 +27,7 @@ export function criticLabeller(critic: Critic, name = 'critic'): Labeller {
   return {
     name,
     kind: 'critic',
-    label: (pairs, store) => critic.judgeMany(pairs.map((p) => ({ prompt: p.prompt, a: videoOf(p, 0, store), b: videoOf(p, 1, store) }))),
+    label: async (pairs, store) => critic.judgeMany(pairs.map((p) => ({ prompt: p.prompt, a: videoOf(p, 0, store), b: videoOf(p, 1, store) }))),
   };
 }
 
@@ -39,7 +39,7 @@ export function simulatedLabeller(annotator: SimulatedAnnotator, shape: VideoSha
   return {
     name,
     kind: 'simulated',
-    label: (pairs, store) => pairs.map((p) => {
+    label: async (pairs, store) => pairs.map((p) => {
       const call = annotator.judge(p.prompt, { ...shape, data: videoOf(p, 0, store) }, { ...shape, data: videoOf(p, 1, store) });
       return { preferred: call === 'left' ? 0 : call === 'right' ? 1 : null, confidence: 1 };
     }),

@@ -44,14 +44,14 @@ describe('Bradley–Terry loss', () => {
 describe('critic', () => {
   const config = criticConfig(tinyShape, tinyConfig.vocab.slice(2));
 
-  it('learns a planted, prompt-dependent colour preference to ≥ 85 % held-out agreement (97 % measured, from 47 %)', () => {
+  it('learns a planted, prompt-dependent colour preference to ≥ 85 % held-out agreement (97 % measured, from 47 %)', async () => {
     const train = colourPairs(trainingSpecs(), 192, 1, 0);
     // Held out: prompt combinations never trained on, seeds from the evaluation range.
     const heldOut = colourPairs(heldOutSpecs(), 96, 2, HELD_OUT_SEED_BASE);
     const critic = new Critic(config, 3);
-    const before = critic.agreement(heldOut);
-    const losses = critic.train(train, { steps: 120, batchSize: 16, lr: 5e-3, seed: 4 });
-    const after = critic.agreement(heldOut);
+    const before = await critic.agreement(heldOut);
+    const losses = await critic.train(train, { steps: 120, batchSize: 16, lr: 5e-3, seed: 4 });
+    const after = await critic.agreement(heldOut);
     expect(after.count).toBeGreaterThan(60);
     expect(after.agreement).toBeGreaterThanOrEqual(0.85);
     expect(after.agreement - before.agreement).toBeGreaterThan(0.2);
@@ -61,28 +61,28 @@ describe('critic', () => {
     expect(after.meanConfidence).toBeGreaterThan(0.7);
     // judge() agrees with judgeMany() and answers in seed order.
     const e = heldOut.find((x) => x.label === 1)!;
-    const v = critic.judge(e.prompt, e.a, e.b);
+    const v = await critic.judge(e.prompt, e.a, e.b);
     expect(v.confidence).toBeCloseTo(Math.max(v.probability0, 1 - v.probability0), 9);
-    expect(critic.judge(e.prompt, e.b, e.a).probability0).toBeCloseTo(1 - v.probability0, 4);
+    expect((await critic.judge(e.prompt, e.b, e.a)).probability0).toBeCloseTo(1 - v.probability0, 4);
     // Plain-data persistence gives the same verdicts.
     const restored = Critic.fromJSON(JSON.parse(JSON.stringify(critic.toJSON())));
-    expect(restored.judge(e.prompt, e.a, e.b).probability0).toBeCloseTo(v.probability0, 6);
+    expect((await restored.judge(e.prompt, e.a, e.b)).probability0).toBeCloseTo(v.probability0, 6);
     critic.dispose();
     restored.dispose();
   });
 
-  it('trains on session judgments: ties as half wins, both-bad and skips left out', () => {
+  it('trains on session judgments: ties as half wins, both-bad and skips left out', async () => {
     const s = plantedSession(TRAIN_PROMPTS, 2, 31, { decisions: (_, k) => (['prefer-clean', 'tie', 'both-bad', 'skip'] as const)[k % 4] });
     const examples = criticExamples(s.pairs, s.judgments, s.store);
     expect(examples.map((e) => e.label).sort()).toEqual([0.5, 0.5, ...examples.filter((e) => e.label !== 0.5).map((e) => e.label)].sort());
     expect(examples).toHaveLength(4); // 2 strict + 2 ties out of 8
     const critic = new Critic(config, 5);
     const tensors = tf.memory().numTensors;
-    expect(critic.train(examples, { steps: 3 })).toHaveLength(3);
-    critic.judgeMany(examples);
+    expect(await critic.train(examples, { steps: 3 })).toHaveLength(3);
+    await critic.judgeMany(examples);
     expect(tf.memory().numTensors).toBe(tensors); // training and judging release every intermediate
-    expect(() => critic.train([], { steps: 1 })).toThrow(/no judgments to learn from/);
-    expect(() => new Critic(criticConfig({ frames: 4, height: 16, width: 16 }, ['a']), 1).judge('a red circle moves left', s.store.values().next().value!, s.store.values().next().value!)).toThrow(/"red" is not in its vocabulary/);
+    await expect(critic.train([], { steps: 1 })).rejects.toThrow(/no judgments to learn from/);
+    await expect(new Critic(criticConfig({ frames: 4, height: 16, width: 16 }, ['a']), 1).judge('a red circle moves left', s.store.values().next().value!, s.store.values().next().value!)).rejects.toThrow(/"red" is not in its vocabulary/);
     critic.dispose();
   });
 });

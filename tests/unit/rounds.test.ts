@@ -200,7 +200,7 @@ describe('online mode', () => {
   const fakeCritic = (confidence: (k: number) => number): Labeller => ({
     name: 'critic', kind: 'critic',
     // Prefers the smoother video (smaller mean |frame difference|), as sure as `confidence` says.
-    label: (pairs, store) => pairs.map((p, k) => {
+    label: async (pairs, store) => pairs.map((p, k) => {
       const roughness = (v: Float32Array) => v.reduce((a, x, i) => (i >= 768 ? a + Math.abs(x - v[i - 768]) : a), 0);
       const [r0, r1] = p.videoIds.map((id) => roughness(store.get(id)!));
       return { preferred: r0 <= r1 ? 0 : 1, confidence: confidence(k) };
@@ -246,10 +246,10 @@ describe('online mode', () => {
     expect(policy.round).toBe(1);
   });
 
-  it('the simulated annotator labels with full confidence, ties included', () => {
+  it('the simulated annotator labels with full confidence, ties included', async () => {
     const s = plantedSession(TRAIN_PROMPTS, 1, 40);
     const labeller = simulatedLabeller(createSimulatedAnnotator({ noise: 0, tieRate: 0, seed: 1 }), { frames: config.frames, height: config.height, width: config.width });
-    const verdicts = labeller.label(s.pairs, s.store);
+    const verdicts = await labeller.label(s.pairs, s.store);
     expect(verdicts.every((v) => v.confidence === 1)).toBe(true);
     // It sees the planted noise: prefers the clean render.
     expect(verdicts.filter((v, i) => v.preferred === s.clean.get(s.pairs[i].id)).length).toBeGreaterThanOrEqual(3);
