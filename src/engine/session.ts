@@ -341,15 +341,19 @@ export class EngineSession {
         lossFn: kernelsStatus().fused ? preferenceLoss : undefined,
         now: this.now,
       };
-      let record: RoundRecord;
-      if (request.online) {
-        record = await this.onlineRound(request, request.online, store, input, post);
-      } else if (request.hyper.method === 'online') {
+      if (!request.online && request.hyper.method === 'online') {
         throw new RequestError('An online round needs its prompts, pairs per prompt, labeller and confidence threshold (the request\'s "online" settings); choose DPO or KTO to train on the judgments you have.');
-      } else {
-        record = await runRound({ ...input, store });
       }
-      this.loaded(); // lost the device meanwhile: report that, not a record made of lost numbers
+      const before = [...policy.snapshots];
+      let record: RoundRecord;
+      try {
+        record = request.online ? await this.onlineRound(request, request.online, store, input, post) : await runRound({ ...input, store });
+        this.loaded(); // the device lost, or a GPU error, meanwhile: report that, not a record of dropped numbers
+      } catch (e) {
+        // A round may have merged just before the failure showed: the page will not store it.
+        if (policy.round !== before.length) this.rebuild(policy, before);
+        throw e;
+      }
       post({ type: 'roundDone', id, record, policyRound: policy.round });
     });
   }
@@ -438,6 +442,12 @@ export class EngineSession {
 
   private checkNotCancelled(id: number): void {
     if (this.cancelled.has(id)) throw new RequestError(`Request ${id} was cancelled before it started.`, 'cancelled');
+  }
+
+  /** Back to base + exactly these snapshots (merged again in order: the same weights as before). */
+  private rebuild(policy: Policy, snapshots: readonly LoraSnapshot[]): void {
+    policy.reset();
+    for (const snapshot of snapshots) policy.merge(snapshot);
   }
 
   /** The weights to sample from: the policy now, the base (round 0), or an earlier round. */

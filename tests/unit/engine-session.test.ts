@@ -349,19 +349,20 @@ describe('a lost GPU device', () => {
     gpu.session.dispose();
   });
 
-  it('a GPU error during a round (an invalid pipeline drops commands) fails that round unmerged; the next request runs', async () => {
+  it('a GPU error during a round (an invalid pipeline drops commands) fails that round, unmerged even at its last step; the next request runs', async () => {
     let gpuError: ((message: string) => void) | null = null;
     const gpu = new Page(newSession({ watchDevice: (_onLost, onError) => (gpuError = onError) }));
     await gpu.send({ type: 'init', modelUrl: 'public/models/tiny.safetensors', modelName: 'tiny' });
     const before = await gpu.video();
     const request: RunRoundRequest = { type: 'runRound', id: gpu.id(), hyper: { ...hyper, steps: 8 }, rounds: [], ...sessionData(TRAIN_PROMPTS, 1, 16) };
     gpu.onEvent = (e) => {
-      if (e.type === 'roundStep' && e.metrics.step === 1) gpuError!('[Invalid ComputePipeline "AddNPackedProgram"] is invalid');
+      // After the last step: the round completes and merges before the error shows.
+      if (e.type === 'roundStep' && e.metrics.step === 8) gpuError!('[Invalid ComputePipeline "AddNPackedProgram"] is invalid');
     };
     const events = await gpu.send(request);
     gpu.onEvent = () => {};
     expect(final(events)).toMatchObject({ type: 'error', id: request.id, kind: 'backend', message: expect.stringMatching(/A GPU command failed \(\[Invalid ComputePipeline.*the policy is unchanged and nothing stored is lost/) });
-    expect(events.filter((e) => e.type === 'roundStep')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'roundStep')).toHaveLength(8);
     expect(gpu.session.policy!.round).toBe(0);
     expect(await gpu.video()).toEqual(before);
     gpu.session.dispose();
