@@ -169,7 +169,7 @@ describe('video DiT', () => {
     };
     expect(rowsDistinct(spatial, tokensPerFrame(config))).toBe(true);
     expect(rowsDistinct(frames, config.frames)).toBe(true);
-    const learned = fixedPositionCodes(presetConfig('small'));
+    const learned = fixedPositionCodes({ ...presetConfig('small'), positionEncoding: 'learned' });
     expect(learned.spatial.every((v) => v === 0) && learned.frames.every((v) => v === 0)).toBe(true);
   });
   it('with sin-cos positions a fresh model tells frames apart even when every frame is the same', () => {
