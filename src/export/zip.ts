@@ -86,6 +86,22 @@ function checkEntryName(name: string, seen: Set<string>): void {
 }
 
 /**
+ * The 26 bytes a local header (from offset 4) and its central-directory record (from offset 6)
+ * share: version needed, flags, method, DOS time and date, CRC-32, both sizes, name length.
+ */
+function writeSharedHeaderFields(view: DataView, at: number, e: { name: Uint8Array; data: Uint8Array; crc: number }, stamp: { time: number; date: number }): void {
+  view.setUint16(at, VERSION_NEEDED, true);
+  view.setUint16(at + 2, FLAG_UTF8_NAMES, true);
+  view.setUint16(at + 4, METHOD_STORE, true);
+  view.setUint16(at + 6, stamp.time, true);
+  view.setUint16(at + 8, stamp.date, true);
+  view.setUint32(at + 10, e.crc, true);
+  view.setUint32(at + 14, e.data.length, true); // compressed size (= stored)
+  view.setUint32(at + 18, e.data.length, true); // uncompressed size
+  view.setUint16(at + 22, e.name.length, true);
+}
+
+/**
  * One zip archive of `files`, in order, STORE method. `modified` stamps every entry (default:
  * now); pass a fixed date for byte-identical output.
  */
@@ -121,15 +137,7 @@ export function createZip(files: ZipEntryInput[], opts: { modified?: Date } = {}
   for (const e of entries) {
     let p = e.offset;
     view.setUint32(p, LOCAL_HEADER_SIGNATURE, true);
-    view.setUint16(p + 4, VERSION_NEEDED, true);
-    view.setUint16(p + 6, FLAG_UTF8_NAMES, true);
-    view.setUint16(p + 8, METHOD_STORE, true);
-    view.setUint16(p + 10, stamp.time, true);
-    view.setUint16(p + 12, stamp.date, true);
-    view.setUint32(p + 14, e.crc, true);
-    view.setUint32(p + 18, e.data.length, true); // compressed size (= stored)
-    view.setUint32(p + 22, e.data.length, true); // uncompressed size
-    view.setUint16(p + 26, e.name.length, true);
+    writeSharedHeaderFields(view, p + 4, e, stamp);
     view.setUint16(p + 28, 0, true); // extra field length
     p += LOCAL_HEADER_BYTES;
     out.set(e.name, p);
@@ -141,15 +149,7 @@ export function createZip(files: ZipEntryInput[], opts: { modified?: Date } = {}
   for (const e of entries) {
     view.setUint32(p, CENTRAL_HEADER_SIGNATURE, true);
     view.setUint16(p + 4, VERSION_MADE_BY, true);
-    view.setUint16(p + 6, VERSION_NEEDED, true);
-    view.setUint16(p + 8, FLAG_UTF8_NAMES, true);
-    view.setUint16(p + 10, METHOD_STORE, true);
-    view.setUint16(p + 12, stamp.time, true);
-    view.setUint16(p + 14, stamp.date, true);
-    view.setUint32(p + 16, e.crc, true);
-    view.setUint32(p + 20, e.data.length, true);
-    view.setUint32(p + 24, e.data.length, true);
-    view.setUint16(p + 28, e.name.length, true);
+    writeSharedHeaderFields(view, p + 6, e, stamp);
     // 30: extra length, 32: comment length, 34: disk number start, 36: internal attributes — all 0
     view.setUint32(p + 38, EXTERNAL_ATTRIBUTES_FILE, true);
     view.setUint32(p + 42, e.offset, true);
