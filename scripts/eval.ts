@@ -17,6 +17,7 @@ import { formatPrompt, type PromptSpec } from '../src/world/prompt';
 import { render } from '../src/world/render';
 import { videoToUint8, type Video } from '../src/world/video';
 import { parseArgs } from './lib/args';
+import { withScheduleFlags } from './lib/config-flags';
 import { heldOutSet } from './lib/held-out';
 import { contactSheet, encodePng } from './lib/png';
 import { useWasmBackend } from './lib/tf-node';
@@ -66,10 +67,10 @@ function printTable(model: Summary, truth: Summary): void {
 
 async function main() {
   await useWasmBackend();
-  const { config, params, metadata } = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
-  // Sample under another noise prior than the checkpoint's (an ablation of ModelConfig.noiseCorrelation).
-  if (args['noise-correlation'] !== '') config.noiseCorrelation = Number(args['noise-correlation']);
-  if (args['time-shift'] !== '') config.timeShift = Number(args['time-shift']);
+  const checkpoint = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
+  const { params, metadata } = checkpoint;
+  // Sample under another noise prior or schedule than the checkpoint's (ablations).
+  const config = withScheduleFlags(checkpoint.config, args, ['noise-correlation', 'time-shift'], 'eval flags');
   const n = Number(args.samples);
   const set = heldOutSet(n);
   const shape = { frames: config.frames, height: config.height, width: config.width };

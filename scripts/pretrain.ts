@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss, trainingTimes } from '../src/diffusion/flow';
 import { videoNoise } from '../src/diffusion/noise';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, type AdamState } from '../src/diffusion/optim';
-import { validateConfig, type ModelConfig } from '../src/model/config';
+import type { ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { tokenizeBatch } from '../src/model/tokenizer';
@@ -19,6 +19,7 @@ import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec } from '../src/wor
 import { render } from '../src/world/render';
 import { hashString, makeRng, randNormal } from '../src/world/rng';
 import { parseArgs } from './lib/args';
+import { withScheduleFlags } from './lib/config-flags';
 import { useWasmBackend } from './lib/tf-node';
 import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
@@ -89,13 +90,7 @@ async function main() {
     adam = createAdamState(asVariables(params));
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
-  for (const [flag, key] of [['noise-correlation', 'noiseCorrelation'], ['time-shift', 'timeShift'], ['position-encoding', 'positionEncoding']] as const) {
-    const value = key === 'positionEncoding' ? args[flag] : Number(args[flag]);
-    if (args[flag] === '' || value === config[key]) continue;
-    console.log(`--${flag}: ${key} ${config[key]} -> ${value}`);
-    config = { ...config, [key]: value };
-  }
-  validateConfig(config, 'pretrain flags');
+  config = withScheduleFlags(config, args, ['noise-correlation', 'time-shift', 'position-encoding'], 'pretrain flags');
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
   const names = [...vars.keys()];

@@ -83,29 +83,38 @@ export function sincosCode(length: number, width: number): Float32Array {
   return out;
 }
 
+const positionCodeCache = new Map<string, { spatial: Float32Array; frames: Float32Array }>();
+
 /**
  * The fixed part of the token positions: [N, w] spatial (first half of the channels codes the
- * patch row, second half the column) and [F, w] frames. Zeros under `learned`.
+ * patch row, second half the column) and [F, w] frames. Zeros under `learned`. Computed once per
+ * shape (every forward pass asks); callers must not write into the arrays.
  */
 export function fixedPositionCodes(c: ModelConfig): { spatial: Float32Array; frames: Float32Array } {
   const w = c.hiddenSize;
   const rows = c.height / c.patchSize;
   const cols = c.width / c.patchSize;
+  const key = `${c.positionEncoding}:${rows}x${cols}x${c.frames}x${w}`;
+  const cached = positionCodeCache.get(key);
+  if (cached) return cached;
   const spatial = new Float32Array(rows * cols * w);
   const frames = new Float32Array(c.frames * w);
-  if (c.positionEncoding === 'learned') return { spatial, frames };
-  const half = Math.floor(w / 2);
-  const rowCode = sincosCode(rows, half);
-  const colCode = sincosCode(cols, w - half);
-  for (let r = 0; r < rows; r++) {
-    for (let q = 0; q < cols; q++) {
-      const token = (r * cols + q) * w;
-      spatial.set(rowCode.subarray(r * half, (r + 1) * half), token);
-      spatial.set(colCode.subarray(q * (w - half), (q + 1) * (w - half)), token + half);
+  if (c.positionEncoding === 'sincos+learned') {
+    const half = Math.floor(w / 2);
+    const rowCode = sincosCode(rows, half);
+    const colCode = sincosCode(cols, w - half);
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < cols; q++) {
+        const token = (r * cols + q) * w;
+        spatial.set(rowCode.subarray(r * half, (r + 1) * half), token);
+        spatial.set(colCode.subarray(q * (w - half), (q + 1) * (w - half)), token + half);
+      }
     }
+    frames.set(sincosCode(c.frames, w));
   }
-  frames.set(sincosCode(c.frames, w));
-  return { spatial, frames };
+  const codes = { spatial, frames };
+  positionCodeCache.set(key, codes);
+  return codes;
 }
 
 /** Smallest t used when turning an x0 prediction into a velocity (bounds the 1/t gain). */

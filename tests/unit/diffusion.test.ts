@@ -151,6 +151,18 @@ describe('sampler', () => {
     expect(a.length).toBe(config.frames * config.height * config.width * 3);
     expect(Math.max(...a)).toBeLessThanOrEqual(1);
   });
+  it('stochastic sampling (η) re-noises with seeded fresh noise: deterministic per seed, differs from the ODE, η = 0 is the ODE', async () => {
+    const params = initParams(config, 4, false);
+    for (const [name, t] of params) if (name.startsWith('proj_out') || name.includes('norm')) params.set(name, tf.add(t, tf.randomNormal(t.shape, 0, 0.05, 'float32', 1)));
+    const run = (seed: number, stochasticity?: number) => sampleVideos(params, config, { prompts: ['a red circle moves left'], seeds: [seed], steps: 3, stochasticity });
+    const ode = Array.from(await run(5));
+    expect(Array.from(await run(5, 0))).toEqual(ode);
+    const noisy = Array.from(await run(5, 0.5));
+    expect(Array.from(await run(5, 0.5))).toEqual(noisy);
+    expect(noisy).not.toEqual(ode);
+    expect(Array.from(await run(5, 1))).not.toEqual(noisy);
+    await expect(run(5, 1.5)).rejects.toThrow(/stochasticity must be in \[0, 1\]/);
+  });
   it('keeps a given first frame exactly (first-frame conditioning)', async () => {
     const params = initParams(config, 4, false);
     for (const [name, t] of params) if (name.startsWith('proj_out')) params.set(name, tf.add(t, 0.05));
