@@ -1,6 +1,9 @@
 /**
  * Pretrain the video DiT on the procedural world (tfjs-wasm, one CPU core).
- *   npm run pretrain -- [--config small] [--steps N] [--resume] [--batch 16] [--lr 1e-3]
+ *   npm run pretrain -- [--config small] [--steps N] [--resume] [--batch 16] [--lr 1e-3] [--decay-steps K]
+ * The learning rate follows warm-up and a cosine over --schedule-steps; --decay-steps K anneals it
+ * linearly to zero over the last K steps before --steps (resume later with a larger --steps and it
+ * returns to the cosine).
  * Seeded and resumable: batch k is a pure function of (seed, k), so a resumed run sees exactly
  * the batches an uninterrupted one would. Prints step, loss, s/step and ETA; writes the EMA model
  * to public/models/<config>.safetensors and the optimiser state to
@@ -10,7 +13,7 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss, trainingTimes } from '../src/diffusion/flow';
 import { videoNoise } from '../src/diffusion/noise';
-import { adamStep, createAdamState, emaUpdate, warmupCosine, type AdamState } from '../src/diffusion/optim';
+import { adamStep, createAdamState, emaUpdate, warmupCosine, withFinalDecay, type AdamState } from '../src/diffusion/optim';
 import type { ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
@@ -25,7 +28,7 @@ import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state'
 
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
-  'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
+  'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
   'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '',
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
@@ -112,7 +115,8 @@ async function main() {
     const batch = makeBatch(config, info.seed, info.step);
     const { value, grads } = tf.variableGrads(() => flowMatchingLoss(params, config, batch), varList);
     const gradMap = new Map(names.map((n, i) => [n, grads[varList[i].name]]));
-    const lr = warmupCosine(info.step, Number(args.lr), Number(args.warmup), Number(args['schedule-steps']));
+    const lr = withFinalDecay(info.step, targetSteps, Number(args['decay-steps']),
+      (step) => warmupCosine(step, Number(args.lr), Number(args.warmup), Number(args['schedule-steps'])));
     const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: 1 });
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads), batch.x0, batch.eps, batch.ids]);

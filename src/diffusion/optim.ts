@@ -107,3 +107,15 @@ export function warmupCosine(step: number, lr: number, warmup: number, totalStep
   const progress = Math.min(1, (step - warmup) / Math.max(1, totalSteps - warmup));
   return lr * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
+
+/**
+ * A final linear decay to zero (the "decay" of a warmup-stable-decay schedule, MiniCPM 2024):
+ * `base(step)` until `endStep − decaySteps`, then that value scaled down linearly so the step
+ * before `endStep` trains at ~0. Annealing a long run's learning rate this way sharpens what the
+ * stable phase learned; `decaySteps` ≤ 0 leaves `base` unchanged.
+ */
+export function withFinalDecay(step: number, endStep: number, decaySteps: number, base: (step: number) => number): number {
+  const start = endStep - decaySteps;
+  if (decaySteps <= 0 || step < start) return base(step);
+  return base(start) * Math.max(0, (endStep - step) / decaySteps);
+}

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
 import { flowMatchingLoss, frameTimes, interpolate, perSampleMse, shiftTime, supervisedFrames, trainingTimes } from '../../src/diffusion/flow';
 import { gaussianNoise, videoNoise } from '../../src/diffusion/noise';
-import { adamStep, createAdamState, warmupCosine } from '../../src/diffusion/optim';
+import { adamStep, createAdamState, warmupCosine, withFinalDecay } from '../../src/diffusion/optim';
 import { sampleVideos } from '../../src/diffusion/sampler';
 import { initParams } from '../../src/model/params';
 import { presetConfig } from '../../src/model/presets';
@@ -134,6 +134,15 @@ describe('optimiser', () => {
     expect(warmupCosine(10, 1, 10, 110)).toBeCloseTo(1);
     expect(warmupCosine(60, 1, 10, 110)).toBeCloseTo(0.55);
     expect(warmupCosine(500, 1, 10, 110)).toBeCloseTo(0.1);
+  });
+  it('final decay holds the base schedule, then falls linearly to zero at the end step', () => {
+    const base = (step: number) => 2 - step / 1000;
+    expect(withFinalDecay(100, 1000, 0, base)).toBe(base(100));
+    expect(withFinalDecay(599, 1000, 400, base)).toBe(base(599));
+    expect(withFinalDecay(600, 1000, 400, base)).toBeCloseTo(1.4);
+    expect(withFinalDecay(800, 1000, 400, base)).toBeCloseTo(0.7);
+    expect(withFinalDecay(999, 1000, 400, base)).toBeCloseTo(1.4 / 400);
+    expect(withFinalDecay(1200, 1000, 400, base)).toBe(0);
   });
 });
 
