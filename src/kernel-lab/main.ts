@@ -10,6 +10,7 @@ import { attentionCase, attentionFiniteDifference, attentionLargestAllocation } 
 import { bench, type BenchOptions } from './bench-lab';
 import { fusedLoss, lossCase, lossOn, randomLossInputs } from './loss-lab';
 import { modelCase } from './model-lab';
+import { roundCase } from './round-lab';
 
 /** Uncaptured WebGPU errors (shader compilation, validation) on the backend's device. */
 const gpuErrors: string[] = [];
@@ -54,6 +55,7 @@ const kernelLab = {
   // For ad-hoc experiments from the console or a scratch test.
   tf,
   modelCase,
+  roundCase,
 };
 
 export type KernelLab = typeof kernelLab;
