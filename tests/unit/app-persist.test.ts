@@ -29,6 +29,28 @@ describe('ProjectStorage', () => {
     expect(loaded.ui).toEqual({ tab: 'Rank' });
   });
 
+  it('keeps Compare results with their sampler settings and the blind test; deleteCompare forgets them', async () => {
+    const storage = new ProjectStorage(memoryKeyValueStore());
+    const setup = { count: 1, steps: 4, guidance: 2 };
+    const result = (round: number) => ({ round, videos: [new Uint8Array([round, 7])], metrics: [], aggregate: { count: 1 } as never });
+    await storage.putCompareResult(setup, result(2));
+    await storage.putCompareResult(setup, result(0));
+    await storage.putBlind({ round: 2, order: [{ item: 0, roundOnLeft: true }], scores: [] });
+    let loaded = (await storage.load()).compare!;
+    expect(loaded.setup).toEqual(setup);
+    expect(loaded.results.map((r) => r.round)).toEqual([0, 2]);
+    expect(loaded.results[1].videos[0]).toEqual(new Uint8Array([2, 7]));
+    expect(loaded.blind?.round).toBe(2);
+    // A result made with other settings (an interrupted change) is not mixed in.
+    await storage.putCompareResult({ ...setup, steps: 8 }, result(1));
+    expect((await storage.load()).compare!.results.map((r) => r.round)).toEqual([0, 2]);
+    await storage.deleteCompare([0, 1, 2]);
+    expect((await storage.load()).compare).toBeUndefined();
+    await storage.putCompareResult(setup, result(0));
+    loaded = (await storage.load()).compare!;
+    expect(loaded.blind).toBeNull();
+  });
+
   it('deletes a judgment and only that one', async () => {
     const storage = new ProjectStorage(memoryKeyValueStore());
     await storage.putJudgments([judge(1, 1), judge(2, 2)]);

@@ -329,4 +329,31 @@ describe('Settings and Compare', () => {
     expect(win.ci[0]).toBeLessThan(0.5);
     expect(win.ci[1]).toBeGreaterThan(0.5);
   });
+
+  it('Compare results and a blind test in progress survive a reload; new sampler settings replace them', async () => {
+    const first = await startStudio();
+    const setup = { count: 2, steps: 1, guidance: 2 };
+    await first.store.getState().evaluateRounds([0, 1], setup);
+    first.store.getState().startBlind(1);
+    first.store.getState().judgeBlind('tie');
+    await settle();
+
+    const reloaded = await startStudio(first.kv);
+    const state = reloaded.store.getState();
+    expect(state.compareSetup).toEqual(setup);
+    expect(Object.keys(state.compareResults)).toEqual(['0', '1']);
+    expect(state.compareResults[1].videos[0]).toEqual(first.store.getState().compareResults[1].videos[0]);
+    expect(state.compareResults[1].aggregate).toEqual(first.store.getState().compareResults[1].aggregate);
+    expect(state.blind).toEqual(first.store.getState().blind);
+    // Asking again with the same settings samples nothing: the stored videos are the answer.
+    await state.evaluateRounds([0, 1], setup);
+    expect(reloaded.engine.sentOf('generate')).toHaveLength(0);
+
+    await state.evaluateRounds([0], { ...setup, steps: 2 });
+    await settle();
+    const again = await startStudio(first.kv);
+    expect(again.store.getState().compareSetup).toEqual({ ...setup, steps: 2 });
+    expect(Object.keys(again.store.getState().compareResults)).toEqual(['0']);
+    expect(again.store.getState().blind).toBeNull();
+  });
 });

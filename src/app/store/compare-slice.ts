@@ -34,13 +34,20 @@ export interface BlindTest {
   scores: number[];
 }
 
+/** The sampler settings Compare's videos were made with. */
+export interface CompareSetup {
+  count: number;
+  steps: number;
+  guidance: number;
+}
+
 export interface CompareSlice {
-  /** The settings the results were sampled with; new settings start over. */
-  compareSetup: { count: number; steps: number; guidance: number } | null;
+  /** The settings the results were sampled with; new settings start over. Results and a blind test in progress are stored (IndexedDB) and survive a reload. */
+  compareSetup: CompareSetup | null;
   compareResults: Record<number, CompareResult>;
   compareProgress: JobProgress | null;
   blind: BlindTest | null;
-  evaluateRounds(rounds: number[], setup: { count: number; steps: number; guidance: number }): Promise<void>;
+  evaluateRounds(rounds: number[], setup: CompareSetup): Promise<void>;
   cancelCompare(): void;
   startBlind(round: number): void;
   judgeBlind(choice: BlindChoice): void;
@@ -58,6 +65,10 @@ export function blindWinRate(test: BlindTest): { n: number; mean: number; ci: [n
 
 export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, get) => {
   let stopRequested = false;
+  const storeBlind = (blind: BlindTest | null) => {
+    set({ blind });
+    deps.storage.putBlind(blind).catch((e) => get().report(e));
+  };
   return {
     compareSetup: null,
     compareResults: {},
@@ -69,7 +80,9 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
       if (!info || get().compareProgress) return;
       const same = get().compareSetup;
       if (!same || same.count !== setup.count || same.steps !== setup.steps || same.guidance !== setup.guidance) {
+        const old = Object.keys(get().compareResults).map(Number);
         set({ compareSetup: setup, compareResults: {}, blind: null });
+        await deps.storage.deleteCompare(old).catch((e) => get().report(e));
       }
       const items = compareItems(setup.count);
       const todo = rounds.filter((r) => !get().compareResults[r]);
@@ -94,7 +107,9 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
             videos.push(answer.data);
           }
           const metrics = videos.map((bytes, i) => videoMetrics(videoFromUint8(bytes, info.config), items[i].spec));
-          set((s) => ({ compareResults: { ...s.compareResults, [round]: { round, videos, metrics, aggregate: aggregateMetrics(metrics) } } }));
+          const result: CompareResult = { round, videos, metrics, aggregate: aggregateMetrics(metrics) };
+          set((s) => ({ compareResults: { ...s.compareResults, [round]: result } }));
+          await deps.storage.putCompareResult(setup, result).catch((e) => get().report(e));
         }
       } catch (e) {
         get().report(e, 'Compare');
@@ -119,7 +134,7 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
       }
       const order = base.videos.map((_, item) => ({ item, roundOnLeft: Math.random() < 0.5, key: Math.random() }));
       order.sort((a, b) => a.key - b.key);
-      set({ blind: { round, order: order.map(({ item, roundOnLeft }) => ({ item, roundOnLeft })), scores: [] } });
+      storeBlind({ round, order: order.map(({ item, roundOnLeft }) => ({ item, roundOnLeft })), scores: [] });
     },
 
     judgeBlind(choice) {
@@ -127,11 +142,11 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
       if (!blind || blind.scores.length >= blind.order.length) return;
       const { roundOnLeft } = blind.order[blind.scores.length];
       const score = choice === 'tie' ? 0.5 : (choice === 'left') === roundOnLeft ? 1 : 0;
-      set({ blind: { ...blind, scores: [...blind.scores, score] } });
+      storeBlind({ ...blind, scores: [...blind.scores, score] });
     },
 
     endBlind() {
-      set({ blind: null });
+      storeBlind(null);
     },
   };
 };

@@ -4,9 +4,12 @@
 // without IndexedDB, where the session still works but does not survive a reload).
 //
 // Keys: `pair/<id>`, `judgment/<id>`, `round/<index>`, `video/<id>` (RGB uint8 bytes, frame-major;
-// a first-frame image is [H, W, 3]), and `ui` (tab and form settings).
+// a first-frame image is [H, W, 3]), `ui` (tab and form settings), `compare/<round>` (Compare's
+// videos and metrics of the policy after that round, with the sampler settings they were made
+// with) and `blind` (a blind A/B test in progress).
 import { clear, createStore, delMany, entries, setMany, type UseStore } from 'idb-keyval';
 import type { Judgment, Pair, RoundRecord } from '../../prefs/types';
+import type { BlindTest, CompareResult, CompareSetup } from './compare-slice';
 
 export interface KeyValueStore {
   entries(): Promise<[string, unknown][]>;
@@ -69,6 +72,13 @@ function isQuotaError(e: unknown): boolean {
   return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED';
 }
 
+/** Compare's results as stored: all made with one sampler setup (new settings delete the old ones). */
+export interface StoredCompare {
+  setup: CompareSetup;
+  results: CompareResult[];
+  blind: BlindTest | null;
+}
+
 /** Everything a reload restores. `ui` is whatever the page stored (validated by the ui slice). */
 export interface StoredProject {
   pairs: Pair[];
@@ -76,6 +86,8 @@ export interface StoredProject {
   rounds: RoundRecord[];
   videos: Record<string, Uint8Array>;
   ui: unknown;
+  /** Absent when nothing was compared yet (and in backups, which do not carry Compare). */
+  compare?: StoredCompare;
 }
 
 const PAIR = 'pair/';
@@ -83,6 +95,8 @@ const JUDGMENT = 'judgment/';
 const ROUND = 'round/';
 const VIDEO = 'video/';
 const UI = 'ui';
+const COMPARE = 'compare/';
+const BLIND = 'blind';
 
 /** Ids such as `b3-p10` sort after `b3-p9`. */
 const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id, 'en', { numeric: true });
@@ -97,12 +111,25 @@ export class ProjectStorage {
   /** The stored project, in a stable order (pairs and judgments by creation, rounds by index). */
   async load(): Promise<StoredProject> {
     const project: StoredProject = { pairs: [], judgments: [], rounds: [], videos: {}, ui: null };
+    const compared: { setup: CompareSetup; result: CompareResult }[] = [];
+    let blind: BlindTest | null = null;
     for (const [key, value] of await this.kv.entries()) {
       if (key.startsWith(PAIR)) project.pairs.push(value as Pair);
       else if (key.startsWith(JUDGMENT)) project.judgments.push(value as Judgment);
       else if (key.startsWith(ROUND)) project.rounds.push(value as RoundRecord);
       else if (key.startsWith(VIDEO)) project.videos[key.slice(VIDEO.length)] = toBytes(value);
       else if (key === UI) project.ui = value;
+      else if (key.startsWith(COMPARE)) compared.push(value as { setup: CompareSetup; result: CompareResult });
+      else if (key === BLIND) blind = value as BlindTest;
+    }
+    if (compared.length > 0) {
+      const { setup } = compared[0];
+      const results = compared
+        .filter((c) => sameSetup(c.setup, setup))
+        .map(({ result }) => ({ ...result, videos: result.videos.map(toBytes) }))
+        .sort((a, b) => a.round - b.round);
+      const blindRound = (blind as BlindTest | null)?.round;
+      project.compare = { setup, results, blind: results.some((r) => r.round === blindRound) ? blind : null };
     }
     project.pairs.sort(byTimeThenId);
     project.judgments.sort(byTimeThenId);
@@ -129,16 +156,28 @@ export class ProjectStorage {
     return this.write(judgments.map((j) => [JUDGMENT + j.id, j]), judgments.length === 1 ? `the judgment of pair ${judgments[0].pairId}` : `${judgments.length} judgments`);
   }
 
-  async deleteJudgments(ids: readonly string[]): Promise<void> {
-    try {
-      await this.kv.delMany(ids.map((id) => JUDGMENT + id));
-    } catch (e) {
-      throw new StorageError(`the removal of ${ids.length} judgment(s)`, e);
-    }
+  deleteJudgments(ids: readonly string[]): Promise<void> {
+    return this.remove(ids.map((id) => JUDGMENT + id), `the removal of ${ids.length} judgment(s)`);
   }
 
   putRound(record: RoundRecord): Promise<void> {
     return this.write([[ROUND + record.index, record]], `round ${record.index}`);
+  }
+
+  /** Compare's videos and metrics of the policy after `result.round` rounds. */
+  putCompareResult(setup: CompareSetup, result: CompareResult): Promise<void> {
+    return this.write([[COMPARE + result.round, { setup, result }]], `the Compare results of round ${result.round}`);
+  }
+
+  /** The blind A/B test in progress; null deletes it. */
+  async putBlind(blind: BlindTest | null): Promise<void> {
+    if (blind) return this.write([[BLIND, blind]], 'the blind test');
+    await this.remove([BLIND], 'the removal of the blind test');
+  }
+
+  /** Forget Compare's results of these rounds and any blind test (new sampler settings). */
+  deleteCompare(rounds: readonly number[]): Promise<void> {
+    return this.remove([...rounds.map((r) => COMPARE + r), BLIND], 'the removal of old Compare results');
   }
 
   putUi(ui: unknown): Promise<void> {
@@ -162,6 +201,14 @@ export class ProjectStorage {
     await this.write(items, 'the restored project');
   }
 
+  private async remove(keys: string[], what: string): Promise<void> {
+    try {
+      await this.kv.delMany(keys);
+    } catch (e) {
+      throw new StorageError(what, e);
+    }
+  }
+
   private async write(items: [string, unknown][], what: string): Promise<void> {
     if (items.length === 0) return;
     try {
@@ -170,6 +217,10 @@ export class ProjectStorage {
       throw isQuotaError(e) ? new StorageFullError(what) : new StorageError(what, e);
     }
   }
+}
+
+function sameSetup(a: CompareSetup, b: CompareSetup): boolean {
+  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance;
 }
 
 /** IndexedDB gives back what it was given, but be lenient with an ArrayBuffer or a plain array. */

@@ -50,6 +50,12 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
 
     hydrate(project) {
       set({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, hydrated: true });
+      const compare = project.compare;
+      set({
+        compareSetup: compare?.setup ?? null,
+        compareResults: Object.fromEntries((compare?.results ?? []).map((r) => [r.round, r])),
+        blind: compare?.blind ?? null,
+      });
       get().hydrateUi(project.ui);
     },
 
