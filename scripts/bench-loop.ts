@@ -3,6 +3,7 @@
  *   npm run bench:loop -- --rounds 3 --pairs 64 [--variants dpo,kto,online] [--model small]
  *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
  *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base]
+ *                         [--cache DIR]
  * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
  * training prompts → label them (dpo, kto: the simulated annotator standing in for people;
  * online: the critic on the fly, unsure pairs to the simulated annotator) → train a round →
@@ -11,8 +12,13 @@
  * implicit accuracy on held-out labelled pairs, and what the round cost.
  * `--model tiny` runs the whole loop in a minute as a smoke test (an untrained tiny model is
  * used when public/models/tiny.safetensors is missing).
+ * `--cache DIR` keeps what the base model samples (held-out videos, labelled held-out pairs, the
+ * first round's pairs, the online critic's warm-up pairs): the same in every run with the same
+ * checkpoint and sampler, so a sweep over round settings pays for them once.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
 import { Policy } from '../src/engine/policy';
 import { runOnlineRound } from '../src/engine/online-round';
@@ -44,7 +50,7 @@ const args = parseArgs(process.argv.slice(2), {
   model: 'small', checkpoint: '', rounds: '3', pairs: '64', variants: 'dpo,kto,online', json: '', eval: '64',
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
   steps: '', beta: '', lr: '', rank: '', batch: '', 'sft-weight': '', reference: '',
-  'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300',
+  'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300', cache: '',
 });
 
 const VARIANTS: RoundMethod[] = ['dpo', 'kto', 'online'];
@@ -68,10 +74,15 @@ interface RoundResult {
 
 const num = (key: string, fallback?: number) => (args[key] === '' ? fallback : Number(args[key]));
 
+/** Identity of the base weights for the sample cache (empty: an untrained model, never cached). */
+let baseDigest = '';
+
 function loadBase(): { config: ModelConfig; params: Params; source: string } {
   const file = args.checkpoint || `public/models/${args.model}.safetensors`;
   if (fs.existsSync(file)) {
-    const { config, params, metadata } = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    baseDigest = createHash('sha256').update(bytes).digest('hex');
+    const { config, params, metadata } = checkpointFromBytes(bytes, file);
     return { config, params, source: `${file} (step ${metadata.step ?? '?'})` };
   }
   if (args.model !== 'tiny') throw new Error(`${file} does not exist. Pretrain it first (npm run pretrain -- --config ${args.model}) or pass --checkpoint.`);
@@ -88,6 +99,43 @@ function hyperFromArgs(method: RoundMethod): RoundHyperParameters {
     sftWeight: num('sft-weight', d.sftWeight), reference: (args.reference || d.reference) as RoundHyperParameters['reference'],
     lora: { rank: num('rank', d.lora.rank), alpha: num('rank', d.lora.alpha) },
   });
+}
+
+/**
+ * Videos of the base model, from `--cache` when a run with the same weights, sampler and request
+ * made them before. `request` must name everything the videos depend on besides the weights.
+ */
+async function baseSamples(request: unknown, make: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
+  if (!args.cache || !baseDigest) return make();
+  const key = createHash('sha256').update(baseDigest).update(JSON.stringify(request)).digest('hex').slice(0, 32);
+  const file = path.join(args.cache, `${key}.bin`);
+  if (fs.existsSync(file)) {
+    const raw = fs.readFileSync(file);
+    const count = raw.readUInt32LE(0);
+    const all = new Float32Array(raw.buffer.slice(raw.byteOffset + 4, raw.byteOffset + raw.byteLength));
+    const per = all.length / count;
+    return Array.from({ length: count }, (_, i) => all.slice(i * per, (i + 1) * per));
+  }
+  const videos = await make();
+  fs.mkdirSync(args.cache, { recursive: true });
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(videos.length);
+  const body = new Float32Array(videos.reduce((n, v) => n + v.length, 0));
+  let at = 0;
+  for (const v of videos) { body.set(v, at); at += v.length; }
+  fs.writeFileSync(file, Buffer.concat([header, Buffer.from(body.buffer)]));
+  return videos;
+}
+
+/** samplePairVideos for the base model, through the cache; fills `store` either way. */
+async function basePairVideos(config: ModelConfig, params: Params, pairs: Pair[], store: Map<string, Float32Array>): Promise<void> {
+  const request = { what: 'pairs', pairs: pairs.map((p) => [p.prompt, p.seeds, p.sampler.steps, p.sampler.guidance, p.firstFrame]) };
+  const videos = await baseSamples(request, async () => {
+    const own = new Map<string, Float32Array>();
+    await samplePairVideos(config, params, pairs, own);
+    return pairs.flatMap((p) => p.videoIds.map((id) => own.get(id)!));
+  });
+  pairs.forEach((p, i) => p.videoIds.forEach((id, v) => store.set(id, videos[2 * i + v])));
 }
 
 async function sampleSet(config: ModelConfig, params: Params, items: EvalItem[], steps: number, guidance: number): Promise<Video[]> {
@@ -150,14 +198,16 @@ async function main() {
   // 1. Held-out prompts with fixed seeds: base videos once; all variants compare against them.
   const t0 = performance.now();
   const evalItems: EvalItem[] = heldOutSet(Number(args.eval)).map(({ spec, seed }) => ({ spec, prompt: formatPrompt(spec), seed }));
-  const baseVideos = await sampleSet(config, baseParams, evalItems, sampler.steps, sampler.guidance);
+  const baseData = await baseSamples({ what: 'eval', items: evalItems.map((e) => [e.prompt, e.seed]), sampler }, async () =>
+    (await sampleSet(config, baseParams, evalItems, sampler.steps, sampler.guidance)).map((v) => v.data));
+  const baseVideos: Video[] = baseData.map((data) => ({ frames: config.frames, height: config.height, width: config.width, data }));
   const baseMetricList = baseVideos.map((v, i) => videoMetrics(v, evalItems[i].spec));
   const baseMetrics = aggregateMetrics(baseMetricList);
   // 2. Held-out labelled pairs (base samples, other seeds) for the implicit accuracy.
   const heldStore = new Map<string, Float32Array>();
   const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout' })
     .map((p, i) => ({ ...p, seeds: [HELD_OUT_SEED_BASE + 500_000 + 2 * i, HELD_OUT_SEED_BASE + 500_001 + 2 * i] as [number, number] }));
-  await samplePairVideos(config, baseParams, heldPairs, heldStore);
+  await basePairVideos(config, baseParams, heldPairs, heldStore);
   const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelAnnotator(), config, 0, 'heldout')), heldStore, config);
   console.log(`base: ${evalItems.length} held-out videos, ${heldSlots.length} labelled held-out pairs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 
@@ -180,7 +230,7 @@ async function main() {
     // Online: the critic starts from `--pairs` people-labelled base pairs (OnlineVPO's reward model is trained first).
     if (variant === 'online') {
       const warm = planPairs({ prompts: trainingPrompts(pairCount, `critic:${args.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'critic-warmup' });
-      await samplePairVideos(config, baseParams, warm, store);
+      await basePairVideos(config, baseParams, warm, store);
       const warmJudgments = simulatedJudgments(warm, store, annotator, config, 0, 'critic-warmup');
       humanLabels += warm.length;
       critic = new Critic(criticConfig(config, config.vocab.slice(2)), Number(args.seed));
@@ -195,7 +245,8 @@ async function main() {
         // 3a. On-policy pairs, labelled by the simulated annotator, one round of DPO or KTO.
         const fresh = planPairs({ prompts, pairsPerPrompt: 1, round: policy.round, seed: Number(args.seed) * 100 + k, sampler, idPrefix: `${variant}-r${k}` });
         let t = performance.now();
-        await samplePairVideos(config, policy.params, fresh, store);
+        if (policy.round === 0) await basePairVideos(config, policy.params, fresh, store);
+        else await samplePairVideos(config, policy.params, fresh, store);
         sampleS = (performance.now() - t) / 1000;
         t = performance.now();
         const labels = simulatedJudgments(fresh, store, annotator, config, k, `${variant}-${k}`);
