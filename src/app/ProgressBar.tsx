@@ -5,8 +5,8 @@ import { useImperativeHandle, useRef, type Ref } from 'react';
 import { progressText } from './lib/eta';
 
 export interface ProgressHandle {
-  /** `elapsedMs`: time since the job started, for the estimate of the time left. */
-  set(done: number, total: number, elapsedMs?: number): void;
+  /** `elapsedMs`: time since the job started, for the estimate of the time left; `note` replaces the text (e.g. why it waits). */
+  set(done: number, total: number, elapsedMs?: number, note?: string): void;
 }
 
 interface ProgressBarProps {
@@ -22,11 +22,11 @@ export function ProgressBar({ label, unit = 'steps', ref }: ProgressBarProps) {
   const textRef = useRef<HTMLSpanElement>(null);
 
   useImperativeHandle(ref, () => ({
-    set(done: number, total: number, elapsedMs?: number) {
+    set(done: number, total: number, elapsedMs?: number, note?: string) {
       const bar = barRef.current;
       const fill = fillRef.current;
       if (!bar || !fill) return;
-      const text = elapsedMs === undefined ? (total > 0 ? `${done} of ${total} ${unit}` : 'idle') : progressText(done, total, elapsedMs, unit);
+      const text = note !== undefined ? `${done} of ${total} ${unit} · ${note}` : elapsedMs === undefined ? (total > 0 ? `${done} of ${total} ${unit}` : 'idle') : progressText(done, total, elapsedMs, unit);
       bar.setAttribute('aria-valuemax', String(total));
       bar.setAttribute('aria-valuenow', String(done));
       bar.setAttribute('aria-valuetext', text);

@@ -48,6 +48,26 @@ describe('Generate', () => {
     expect(Math.max(...progress)).toBe(2 * 2 * 3);
   });
 
+  it('asked for while a round trains, the progress says it waits; the first step ends the wait and restarts the clock', async () => {
+    const studio = await startStudio();
+    studio.store.setState({ liveRound: { requestId: 1, index: 1, total: 10, metrics: [], startedAt: 0, cancelling: false } });
+    const seen: { done: number; waiting: string | null | undefined; startedAt: number }[] = [];
+    studio.store.subscribe((s) => s.generation && seen.push({ done: s.generation.done, waiting: s.generation.waiting, startedAt: s.generation.startedAt }));
+    const asked = performance.now();
+    const running = studio.store.getState().generatePairs(generateSpec);
+    expect(studio.store.getState().generation?.waiting).toContain('round');
+    await running;
+    const firstStep = seen.find((p) => p.done > 0)!;
+    expect(firstStep.waiting).toBeNull();
+    expect(firstStep.startedAt).toBeGreaterThan(seen[0].startedAt);
+    expect(firstStep.startedAt).toBeGreaterThanOrEqual(asked);
+    // Without a round, no wait is shown.
+    studio.store.setState({ liveRound: null });
+    const again = studio.store.getState().generatePairs(generateSpec);
+    expect(studio.store.getState().generation?.waiting).toBeNull();
+    await again;
+  });
+
   it('first-frame mode sends frame 0 of the world render as [H, W, 3] bytes, the same for both videos of a pair', async () => {
     const studio = await startStudio();
     await studio.store.getState().generatePairs({ ...generateSpec, prompts: PROMPTS.slice(0, 1), firstFrame: { mode: 'rendered', seed: 7 } });

@@ -7,7 +7,7 @@ import { formatPrompt, type PromptSpec } from '../../world/prompt';
 import { videoFromUint8 } from '../../world/video';
 import { meanInterval } from '../../prefs/win-rate';
 import { EngineError } from '../engine-requests';
-import type { JobProgress } from './pairs-slice';
+import { advanceJob, startJob, type JobProgress } from './pairs-slice';
 import type { SliceCreator } from './types';
 
 export interface CompareItem {
@@ -88,7 +88,7 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
       const todo = rounds.filter((r) => !get().compareResults[r]);
       if (todo.length === 0) return;
       stopRequested = false;
-      set({ compareProgress: { requestId: null, done: 0, total: todo.length * items.length * setup.steps, startedAt: performance.now() } });
+      set({ compareProgress: startJob(todo.length * items.length * setup.steps, get().liveRound !== null) });
       try {
         for (const [r, round] of todo.entries()) {
           const videos: Uint8Array[] = [];
@@ -100,7 +100,7 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
               {
                 started: (id) => set({ compareProgress: { ...get().compareProgress!, requestId: id } }),
                 onEvent: (e) => {
-                  if (e.type === 'progress') set({ compareProgress: { ...get().compareProgress!, done: base + Math.round((e.done / e.total) * setup.steps) } });
+                  if (e.type === 'progress') set({ compareProgress: advanceJob(get().compareProgress!, base + Math.round((e.done / e.total) * setup.steps)) });
                 },
               },
             );

@@ -30,6 +30,6 @@ export function useTransient<T>(select: (state: Studio) => T, onChange: (value: 
 /** Drive a progress bar from a job's transient progress (sampler or optimiser steps). */
 export function useJobProgress(select: (state: Studio) => JobProgress | null, bar: RefObject<ProgressHandle | null>): void {
   useTransient(select, (p) => {
-    if (p) bar.current?.set(p.done, p.total, performance.now() - p.startedAt);
+    if (p) bar.current?.set(p.done, p.total, performance.now() - p.startedAt, p.waiting ?? undefined);
   });
 }

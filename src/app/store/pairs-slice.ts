@@ -25,6 +25,22 @@ export interface JobProgress {
   done: number;
   total: number;
   startedAt: number;
+  /**
+   * Why nothing moves yet: the worker runs one request at a time, so a job asked for while a round
+   * trains waits for it. Cleared by the first step done, which also restarts the clock (the time
+   * left counts work, not the wait).
+   */
+  waiting?: string | null;
+}
+
+/** A new job's progress; it says it waits when a round holds the worker. */
+export function startJob(total: number, roundRunning: boolean): JobProgress {
+  return { requestId: null, done: 0, total, startedAt: performance.now(), waiting: roundRunning ? 'waiting for the round that is training to finish' : null };
+}
+
+/** Progress `done`: the first step ends the wait and starts the clock. */
+export function advanceJob(p: JobProgress, done: number): JobProgress {
+  return p.waiting ? { ...p, done, waiting: null, startedAt: performance.now() } : { ...p, done };
 }
 
 export interface PairsSlice {
@@ -78,8 +94,7 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
       }
 
       const perVideo = spec.steps;
-      const progress: JobProgress = { requestId: null, done: 0, total: plan.length * 2 * perVideo, startedAt: performance.now() };
-      set({ generation: progress });
+      set({ generation: startJob(plan.length * 2 * perVideo, get().liveRound !== null) });
       stopRequested = false;
       let made = 0;
       let pendingExtra = extra;
@@ -95,7 +110,7 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
               {
                 started: (id) => set({ generation: { ...get().generation!, requestId: id } }),
                 onEvent: (e) => {
-                  if (e.type === 'progress') set({ generation: { ...get().generation!, done: base + Math.round((e.done / e.total) * perVideo) } });
+                  if (e.type === 'progress') set({ generation: advanceJob(get().generation!, base + Math.round((e.done / e.total) * perVideo)) });
                 },
               },
             );
