@@ -6,12 +6,11 @@
  *   npm run bench:kernels -- [--json FILE] [--runs 10] [--warmup 2] [--cases a,b|none] [--loss-cases a,b|none]
  *                            [--train-pairs 2] [--matmul 256,512] [--no-train] [--no-build] [--port 4180]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { chromium } from '@playwright/test';
 import type { BenchRow } from '../src/kernel-lab/bench-lab';
 import type { KernelLab } from '../src/kernel-lab/main';
 import { parseArgs } from './lib/args';
+import { launchChromium, withPreview } from './lib/browser';
 
 const args = parseArgs(
   process.argv.slice(2),
@@ -23,19 +22,6 @@ declare const kernelLab: KernelLab;
 
 function list(value: string): string[] | undefined {
   return value ? value.split(',').map((s) => s.trim()) : undefined;
-}
-
-async function waitForServer(url: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > until) throw new Error(`bench:kernels: the preview server did not answer at ${url}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 function table(title: string, rows: BenchRow[]): string {
@@ -50,44 +36,32 @@ function table(title: string, rows: BenchRow[]): string {
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 
 async function main() {
-  if (!args['no-build']) {
-    const build = spawn('npx', ['vite', 'build'], { stdio: 'ignore' });
-    const code = await new Promise((r) => build.on('exit', r));
-    if (code !== 0) throw new Error('bench:kernels: `vite build` failed; run it to see why');
-  }
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', args.port, '--strictPort'], { stdio: 'ignore', detached: true });
-  const base = `http://127.0.0.1:${args.port}`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    // As playwright.config.ts: WebGPU on whatever adapter the machine has (SwiftShader on CPUs).
-    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  const result = await withPreview('bench:kernels', args.port, { build: !args['no-build'], path: '/kernel-lab.html' }, async (base) => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.on('console', (m) => {
+        if (m.text().startsWith('[bench]') || m.type() === 'error') console.log(m.text());
+      });
+      await page.goto(`${base}/kernel-lab.html`);
+      const ready = await page.evaluate(() => kernelLab.ready);
+      console.log(`kernel lab: ${JSON.stringify(ready)}`);
+      return await page.evaluate(
+        (opts) => kernelLab.bench(opts),
+        {
+          runs: Number(args.runs),
+          warmup: Number(args.warmup),
+          cases: list(args.cases),
+          lossCases: list(args['loss-cases']),
+          trainStep: !args['no-train'],
+          trainPairs: Number(args['train-pairs']),
+          matmulSizes: args.matmul.split(',').map(Number),
+        },
+      );
+    } finally {
+      await browser.close();
+    }
   });
-  let result: Awaited<ReturnType<KernelLab['bench']>>;
-  try {
-    await waitForServer(`${base}/kernel-lab.html`, 30_000);
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.text().startsWith('[bench]') || m.type() === 'error') console.log(m.text());
-    });
-    await page.goto(`${base}/kernel-lab.html`);
-    const ready = await page.evaluate(() => kernelLab.ready);
-    console.log(`kernel lab: ${JSON.stringify(ready)}`);
-    result = await page.evaluate(
-      (opts) => kernelLab.bench(opts),
-      {
-        runs: Number(args.runs),
-        warmup: Number(args.warmup),
-        cases: list(args.cases),
-        lossCases: list(args['loss-cases']),
-        trainStep: !args['no-train'],
-        trainPairs: Number(args['train-pairs']),
-        matmulSizes: args.matmul.split(',').map(Number),
-      },
-    );
-  } finally {
-    await browser.close();
-    if (server.pid) process.kill(-server.pid);
-  }
 
   if (result.gpu_errors.length > 0) {
     throw new Error(`bench:kernels: WebGPU errors during the run, the numbers are not valid:\n${result.gpu_errors.join('\n')}`);

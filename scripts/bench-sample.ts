@@ -3,12 +3,11 @@
  * (the built studio, `?backend=wasm`), median of 5 after one warm-up, in the same run.
  *   npm run bench:sample -- [--model small] [--runs 5] [--json FILE]
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { chromium } from '@playwright/test';
 import { checkpointFromBytes } from '../src/model/checkpoint';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
 import { parseArgs } from './lib/args';
+import { launchChromium, withPreview } from './lib/browser';
 import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { model: 'small', runs: '5', json: '', port: '4179', backends: 'wasm' });
@@ -29,14 +28,11 @@ async function nodeTimes(): Promise<number[]> {
   return times;
 }
 
-async function chromiumTimes(backend: string): Promise<{ times: number[]; adapter: string }> {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+async function chromiumTimes(base: string, backend: string): Promise<{ times: number[]; adapter: string }> {
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${args.port}/?model=${args.model}&backend=${backend}`);
+    await page.goto(`${base}/?model=${args.model}&backend=${backend}`);
     await page.getByTestId('engine-status').and(page.locator('[data-status="ready"]')).waitFor({ timeout: 300_000 });
     const adapter = (await page.getByTestId('adapter').textContent()) ?? '';
     const times: number[] = [];
@@ -56,21 +52,15 @@ async function chromiumTimes(backend: string): Promise<{ times: number[]; adapte
 
 async function main() {
   const node = await nodeTimes();
-  const build = spawn('npx', ['vite', 'build'], { stdio: 'ignore' });
-  await new Promise((r) => build.on('exit', r));
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', args.port, '--strictPort'], { stdio: 'ignore', detached: true });
-  await new Promise((r) => setTimeout(r, 3000));
   const rows: { where: string; backend: string; adapter: string; median_ms: number; runs_ms: number[] }[] = [
     { where: 'node', backend: 'wasm (1 thread, SIMD)', adapter: 'cpu', median_ms: median(node), runs_ms: node },
   ];
-  try {
+  await withPreview('bench:sample', args.port, { build: true }, async (base) => {
     for (const backend of args.backends.split(',')) {
-      const c = await chromiumTimes(backend);
+      const c = await chromiumTimes(base, backend);
       rows.push({ where: 'chromium', backend, adapter: c.adapter, median_ms: median(c.times), runs_ms: c.times });
     }
-  } finally {
-    if (server.pid) process.kill(-server.pid);
-  }
+  });
   console.log(`\nsampling one ${args.model} video ("${PROMPT}", ${DEFAULT_SAMPLE_STEPS} steps, guidance ${DEFAULT_GUIDANCE}), median of ${runs}\n`);
   console.log('| where | backend | adapter | median | runs (ms) |\n|---|---|---|---:|---|');
   for (const r of rows) console.log(`| ${r.where} | ${r.backend} | ${r.adapter} | ${(r.median_ms / 1000).toFixed(2)} s | ${r.runs_ms.map((x) => x.toFixed(0)).join(', ')} |`);

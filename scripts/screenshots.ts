@@ -9,7 +9,8 @@
 // the Compare tab, then save one PNG per tab. A fresh browser context starts an empty project.
 // $BASE_URL overrides the server (default http://127.0.0.1:4173); $CHROMIUM_PATH the browser.
 import { statSync } from 'node:fs';
-import { chromium, expect, type Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
+import { launchChromium } from './lib/browser';
 
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:4173';
 const PROMPTS = ['a red circle moves right', 'a blue square moves up'];
@@ -37,10 +38,7 @@ async function main(): Promise<void> {
   } catch {
     throw new Error(`nothing answers at ${BASE_URL}: run \`npx vite build && npx vite preview --host 127.0.0.1 --port 4173 --strictPort &\` first`);
   }
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
-  });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     const page = await context.newPage();

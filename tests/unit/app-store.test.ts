@@ -6,7 +6,7 @@ import { rankPosition } from '../../src/app/lib/rank-queue';
 import { defaultTrainForm } from '../../src/app/lib/train-form';
 import { blindWinRate } from '../../src/app/store/compare-slice';
 import { mergeStoredUi } from '../../src/app/store/ui-slice';
-import { completedRounds } from '../../src/prefs/rounds';
+import { completedRounds, DEFAULT_ROUND_HYPER } from '../../src/prefs/rounds';
 import { failingKv, FakeEngine, settle, startStudio, tinyModel, tinyShape, tinySnapshot, videoBytes } from './app-fixtures';
 
 const PROMPTS = ['a red circle moves left', 'a blue square moves up'];
@@ -204,7 +204,7 @@ describe('Train', () => {
     expect(s.liveRound).toBeNull();
     expect(studio.kv.map.get('round/1')).toEqual(record);
     const [request] = studio.engine.sentOf('runRound');
-    expect(request.hyper).toMatchObject({ method: 'dpo', steps: 5, beta: 500, seed: 1 });
+    expect(request.hyper).toMatchObject({ method: 'dpo', steps: 5, beta: DEFAULT_ROUND_HYPER.beta, seed: 1 });
     expect(Object.keys(request.videos)).toEqual([...s.pairs[0].videoIds]);
   });
 

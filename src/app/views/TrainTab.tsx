@@ -153,7 +153,7 @@ export function TrainTab() {
       ) : (
         <ol className="round-history" aria-label="Round history">
           {rounds.map((r) => (
-            <li key={r.index} data-status={r.status}>
+            <li key={r.index} data-status={r.status} data-seconds={r.timings.seconds.toFixed(2)} data-ms-per-step={r.timings.msPerStep.toFixed(1)}>
               <strong>Round {r.index}</strong> <span>{roundSummary(r)}</span>
             </li>
           ))}
