@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { expect, type Page } from '@playwright/test';
 import { DEFAULT_ROUND_HYPER } from '../src/prefs/rounds';
+import { generatePairs, openStudio, openTab, runRound } from '../tests/browser/studio.helpers';
 import { parseArgs } from './lib/args';
 import { launchChromium, withPreview } from './lib/browser';
 
@@ -32,33 +33,23 @@ interface Row {
   default_round_seconds_estimate: number;
 }
 
-async function measure(page: Page, base: string, backend: string): Promise<Row> {
+async function measure(page: Page, backend: string): Promise<Row> {
   const pairs = Number(args.pairs);
   const steps = Number(args.steps);
   const prompts = Array.from({ length: pairs }, (_, i) => PROMPTS[i % PROMPTS.length]);
-  await page.goto(`${base}/?model=${args.model}&backend=${backend}`);
-  await expect(page.getByTestId('engine-status')).toHaveAttribute('data-status', 'ready', { timeout: 300_000 });
+  await openStudio(page, `?model=${args.model}&backend=${backend}`);
   const adapter = (await page.getByTestId('adapter').textContent()) ?? '';
 
-  await page.getByRole('tab', { name: 'Generate' }).click();
-  await page.getByRole('textbox', { name: 'Prompts' }).fill(prompts.join('\n'));
-  await page.getByRole('spinbutton', { name: 'Pairs per prompt' }).fill('1');
-  await page.getByRole('spinbutton', { name: 'Sampler steps' }).fill(args['sample-steps']);
   const t0 = Date.now();
-  await page.getByRole('button', { name: 'Generate pairs' }).click();
-  await expect(page.getByTestId('pair-count')).toContainText(`${pairs} ${pairs === 1 ? 'pair' : 'pairs'} in the project`, { timeout: 1_800_000 });
+  await generatePairs(page, prompts, { steps: Number(args['sample-steps']), expectTotal: pairs, timeoutMs: 1_800_000 });
   const secondsPerVideo = (Date.now() - t0) / 1000 / (2 * pairs);
 
-  await page.getByRole('tab', { name: 'Rank' }).click();
+  await openTab(page, 'Rank');
   for (let i = 0; i < pairs; i++) {
     await expect(page.getByTestId('rank-position')).toHaveText(`Pair ${i + 1} of ${pairs}`);
     await page.keyboard.press('1');
   }
-  await page.getByRole('tab', { name: 'Train' }).click();
-  await page.getByRole('spinbutton', { name: 'Steps' }).fill(String(steps));
-  await page.getByRole('button', { name: 'Run round' }).click();
-  const item = page.getByRole('list', { name: 'Round history' }).getByRole('listitem').filter({ hasText: 'Round 1' });
-  await expect(item).toHaveAttribute('data-status', 'completed', { timeout: 3_600_000 });
+  const item = await runRound(page, steps, { timeoutMs: 3_600_000 });
   const roundSeconds = Number(await item.getAttribute('data-seconds'));
   const msPerStep = Number(await item.getAttribute('data-ms-per-step'));
   const fixed = Math.max(0, roundSeconds - (steps * msPerStep) / 1000);
@@ -75,9 +66,9 @@ async function main() {
     const out: Row[] = [];
     try {
       for (const backend of args.backends.split(',')) {
-        const context = await browser.newContext(); // a fresh profile: an empty project
+        const context = await browser.newContext({ baseURL: base }); // a fresh profile: an empty project
         try {
-          out.push(await measure(await context.newPage(), base, backend));
+          out.push(await measure(await context.newPage(), backend));
         } finally {
           await context.close();
         }

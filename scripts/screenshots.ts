@@ -10,6 +10,7 @@
 // $BASE_URL overrides the server (default http://127.0.0.1:4173); $CHROMIUM_PATH the browser.
 import { statSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
+import { generatePairs, openStudio, openTab, runRound } from '../tests/browser/studio.helpers';
 import { launchChromium } from './lib/browser';
 
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:4173';
@@ -18,11 +19,6 @@ const SAMPLER_STEPS = 4;
 const TRAIN_STEPS = 6;
 const TABS = ['Generate', 'Rank', 'Train', 'Compare', 'Export'] as const;
 type Tab = (typeof TABS)[number];
-
-async function openTab(page: Page, name: Tab): Promise<void> {
-  await page.getByRole('tab', { name }).click();
-  await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
-}
 
 async function shoot(page: Page, tab: Tab): Promise<void> {
   const path = `docs/studio-${tab.toLowerCase()}.png`;
@@ -40,23 +36,15 @@ async function main(): Promise<void> {
   }
   const browser = await launchChromium();
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     expect.configure({ timeout: 30_000 });
 
-    await page.goto(`${BASE_URL}/?model=tiny`);
-    const status = page.getByTestId('engine-status');
-    await expect(status).toHaveAttribute('data-status', /^(ready|failed)$/, { timeout: 150_000 });
-    if ((await status.getAttribute('data-status')) === 'failed') throw new Error(`the engine did not start: ${await page.getByRole('alert').allTextContents()}`);
+    await openStudio(page, '?model=tiny');
 
     // Generate: one pair per prompt, few sampler steps.
-    await openTab(page, 'Generate');
-    await page.getByRole('textbox', { name: 'Prompts' }).fill(PROMPTS.join('\n'));
-    await page.getByRole('spinbutton', { name: 'Pairs per prompt' }).fill('1');
-    await page.getByRole('spinbutton', { name: 'Sampler steps' }).fill(String(SAMPLER_STEPS));
-    await page.getByRole('button', { name: 'Generate pairs' }).click();
-    await expect(page.getByTestId('pair-count')).toContainText(`${PROMPTS.length} pairs in the project`, { timeout: 300_000 });
+    await generatePairs(page, PROMPTS, { steps: SAMPLER_STEPS, expectTotal: PROMPTS.length });
     await shoot(page, 'Generate');
 
     // Rank by keyboard: left better on the first pair, shoot the second, right better on it.
@@ -71,11 +59,7 @@ async function main(): Promise<void> {
     await expect(position).toHaveText(`All ${PROMPTS.length} pairs judged.`);
 
     // Train: a short round.
-    await openTab(page, 'Train');
-    await page.getByRole('spinbutton', { name: 'Steps' }).fill(String(TRAIN_STEPS));
-    await page.getByRole('button', { name: 'Run round' }).click();
-    const history = page.getByRole('list', { name: 'Round history' });
-    await expect(history.getByRole('listitem').filter({ hasText: 'Round 1' })).toContainText('completed', { timeout: 600_000 });
+    await runRound(page, TRAIN_STEPS);
     await shoot(page, 'Train');
 
     // Compare: base and Round 1 on two held-out prompts.

@@ -7,7 +7,7 @@ import type { Judgment, RoundHyperParameters, RoundRecord, StepMetrics } from '.
 /**
  * Defaults for a round, from `npm run bench:loop` on the pretrained `small` (step 11,400; one
  * round of 64 on-policy pairs labelled by the simulated annotator, win rate of round 1 vs base on
- * 64 held-out prompts with the same seeds; README "Choosing the defaults"):
+ * 64 held-out prompts with the same seeds; README "Preference rounds (engine)"):
  *   β 500,  lr 5e-3, 60 steps   41.4 % [34.7, 48.2]  — worse than the base: the adapter drifts
  *   β 500,  lr 1e-3, 60 steps   49.2 % [45.1, 53.3]  (the same without the SFT term)
  *   β 2000, lr 1e-3, 60 steps   49.2 % [45.8, 52.7]

@@ -1,5 +1,6 @@
-// Driving the studio as a person does (roles, labels, keys), shared by the studio e2e specs.
-import { expect, type Page } from '@playwright/test';
+// Driving the studio as a person does (roles, labels, keys), shared by the studio e2e specs and
+// the scripts that drive the built page (screenshots, bench:round). Pages need a baseURL.
+import { expect, type Locator, type Page } from '@playwright/test';
 
 /** Open the studio and wait until the engine has loaded the model (or fail with its alert). */
 export async function openStudio(page: Page, query: string): Promise<void> {
@@ -21,16 +22,26 @@ export async function openTab(page: Page, name: 'Generate' | 'Rank' | 'Train' | 
 }
 
 /** Type prompts, choose few sampler steps (SwiftShader is slow), generate, wait for the pairs. */
-export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number }): Promise<void> {
+export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number; timeoutMs?: number }): Promise<void> {
   await openTab(page, 'Generate');
   await page.getByRole('textbox', { name: 'Prompts' }).fill(prompts.join('\n'));
   await page.getByRole('spinbutton', { name: 'Pairs per prompt' }).fill(String(opts.pairsPerPrompt ?? 1));
   await page.getByRole('spinbutton', { name: 'Sampler steps' }).fill(String(opts.steps));
   await page.getByRole('button', { name: 'Generate pairs' }).click();
-  await expect(page.getByTestId('pair-count')).toContainText(`${opts.expectTotal} ${opts.expectTotal === 1 ? 'pair' : 'pairs'} in the project`, { timeout: 300_000 });
+  await expect(page.getByTestId('pair-count')).toContainText(`${opts.expectTotal} ${opts.expectTotal === 1 ? 'pair' : 'pairs'} in the project`, { timeout: opts.timeoutMs ?? 300_000 });
   const progress = page.getByRole('progressbar', { name: 'Generation progress' });
   const [now, max] = await Promise.all([progress.getAttribute('aria-valuenow'), progress.getAttribute('aria-valuemax')]);
   expect(Number(now)).toBe(Number(max));
+}
+
+/** Set the round's steps on the Train tab, press Run round, and wait until round `index` completed; its history item. */
+export async function runRound(page: Page, steps: number, opts: { index?: number; timeoutMs?: number } = {}): Promise<Locator> {
+  await openTab(page, 'Train');
+  await page.getByRole('spinbutton', { name: 'Steps' }).fill(String(steps));
+  await page.getByRole('button', { name: 'Run round' }).click();
+  const item = page.getByRole('list', { name: 'Round history' }).getByRole('listitem').filter({ hasText: `Round ${opts.index ?? 1}` });
+  await expect(item).toContainText('completed', { timeout: opts.timeoutMs ?? 600_000 });
+  return item;
 }
 
 /** The canvas is looping a real video: frames advance, pixels are opaque and not one flat fill. */

@@ -41,6 +41,10 @@ export interface CompareSetup {
   guidance: number;
 }
 
+export function sameSetup(a: CompareSetup, b: CompareSetup): boolean {
+  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance;
+}
+
 export interface CompareSlice {
   /** The settings the results were sampled with; new settings start over. Results and a blind test in progress are stored (IndexedDB) and survive a reload. */
   compareSetup: CompareSetup | null;
@@ -78,8 +82,8 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
     async evaluateRounds(rounds, setup) {
       const info = get().engineInfo;
       if (!info || get().compareProgress) return;
-      const same = get().compareSetup;
-      if (!same || same.count !== setup.count || same.steps !== setup.steps || same.guidance !== setup.guidance) {
+      const previous = get().compareSetup;
+      if (!previous || !sameSetup(previous, setup)) {
         const old = Object.keys(get().compareResults).map(Number);
         set({ compareSetup: setup, compareResults: {}, blind: null });
         await deps.storage.deleteCompare(old).catch((e) => get().report(e));

@@ -9,7 +9,7 @@
 // with) and `blind` (a blind A/B test in progress).
 import { clear, createStore, delMany, entries, setMany, type UseStore } from 'idb-keyval';
 import type { Judgment, Pair, RoundRecord } from '../../prefs/types';
-import type { BlindTest, CompareResult, CompareSetup } from './compare-slice';
+import { sameSetup, type BlindTest, type CompareResult, type CompareSetup } from './compare-slice';
 
 export interface KeyValueStore {
   entries(): Promise<[string, unknown][]>;
@@ -217,10 +217,6 @@ export class ProjectStorage {
       throw isQuotaError(e) ? new StorageFullError(what) : new StorageError(what, e);
     }
   }
-}
-
-function sameSetup(a: CompareSetup, b: CompareSetup): boolean {
-  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance;
 }
 
 /** IndexedDB gives back what it was given, but be lenient with an ArrayBuffer or a plain array. */

@@ -49,9 +49,9 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
     exportProgress: null,
 
     hydrate(project) {
-      set({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, hydrated: true });
       const compare = project.compare;
       set({
+        pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, hydrated: true,
         compareSetup: compare?.setup ?? null,
         compareResults: Object.fromEntries((compare?.results ?? []).map((r) => [r.round, r])),
         blind: compare?.blind ?? null,
@@ -93,7 +93,7 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
       } catch (e) {
         get().report(e);
       }
-      set({ criticHints: {}, critic: null, compareResults: {}, compareSetup: null, blind: null });
+      set({ criticHints: {}, critic: null });
       get().hydrate({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, ui: project.settings ?? uiSnapshot(get()) });
       await get().syncPolicy();
       return true;
