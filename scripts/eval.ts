@@ -11,7 +11,9 @@
 import fs from 'node:fs';
 import { checkpointFromBytes } from '../src/model/checkpoint';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
-import { ACTIONS, DIRECTIONAL_ACTIONS } from '../src/world/vocab';
+import { detectAction, detectShape } from '../src/world/detect';
+import { detectObject } from '../src/world/segment';
+import { ACTIONS, DIRECTIONAL_ACTIONS, SHAPES } from '../src/world/vocab';
 import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type VideoMetrics } from '../src/world/metrics';
 import { formatPrompt, type PromptSpec } from '../src/world/prompt';
 import { render } from '../src/world/render';
@@ -29,8 +31,30 @@ const args = parseArgs(process.argv.slice(2), {
 
 /** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
 type Summary = AggregateMetrics & { directionAccuracy: number; actionAccuracyByCategory: Record<string, number> };
+/** What the detectors saw in one video: the answer a wrong sample gave instead of the prompt's. */
+interface Detected { shape: string; action: string }
+type Row = { spec: PromptSpec; metrics: VideoMetrics; detected: Detected };
 
-function summarise(rows: { spec: PromptSpec; metrics: VideoMetrics }[]): Summary {
+function detected(video: Video): Detected {
+  const track = detectObject(video);
+  return { shape: detectShape(track) ?? 'none', action: detectAction(track) ?? 'none' };
+}
+
+/** confusion[asked][seen] = count; 'none' when no object or no action was found. */
+function confusion(rows: Row[], asked: (s: PromptSpec) => string, seen: (d: Detected) => string, labels: readonly string[]) {
+  const matrix: Record<string, Record<string, number>> = {};
+  for (const a of labels) matrix[a] = Object.fromEntries([...labels, 'none'].map((l) => [l, 0]));
+  for (const r of rows) matrix[asked(r.spec)][seen(r.detected)] += 1;
+  return matrix;
+}
+
+function printConfusion(title: string, matrix: Record<string, Record<string, number>>): void {
+  const cols = Object.keys(Object.values(matrix)[0]);
+  console.log(`\n${title} (rows: prompt, columns: detected)\n| | ${cols.join(' | ')} |\n|---|${cols.map(() => '---:').join('|')}|`);
+  for (const [asked, row] of Object.entries(matrix)) console.log(`| ${asked} | ${cols.map((c) => row[c]).join(' | ')} |`);
+}
+
+function summarise(rows: Row[]): Summary {
   const accuracyOf = (filter: (s: PromptSpec) => boolean) => {
     const sel = rows.filter((r) => filter(r.spec));
     return sel.length ? sel.reduce((a, r) => a + r.metrics.actionCorrect, 0) / sel.length : NaN;
@@ -77,8 +101,8 @@ async function main() {
   const per = config.frames * config.height * config.width * 3;
   const frameSize = config.height * config.width * 3;
   const batch = Number(args.batch);
-  const modelRows: { spec: PromptSpec; metrics: VideoMetrics }[] = [];
-  const truthRows: { spec: PromptSpec; metrics: VideoMetrics }[] = [];
+  const modelRows: Row[] = [];
+  const truthRows: Row[] = [];
   const sheetVideos: Uint8Array[] = [];
   const t0 = performance.now();
   for (let start = 0; start < n; start += batch) {
@@ -94,8 +118,8 @@ async function main() {
     });
     chunk.forEach((c, i) => {
       const video: Video = { ...shape, data: data.slice(i * per, (i + 1) * per) };
-      modelRows.push({ spec: c.spec, metrics: videoMetrics(video, c.spec) });
-      truthRows.push({ spec: c.spec, metrics: videoMetrics(truths[i], c.spec) });
+      modelRows.push({ spec: c.spec, metrics: videoMetrics(video, c.spec), detected: detected(video) });
+      truthRows.push({ spec: c.spec, metrics: videoMetrics(truths[i], c.spec), detected: detected(truths[i]) });
       if (sheetVideos.length < Number(args['sheet-rows'])) sheetVideos.push(videoToUint8(video));
     });
     const done = Math.min(n, start + batch);
@@ -107,12 +131,16 @@ async function main() {
   const model = summarise(modelRows);
   const truth = summarise(truthRows);
   printTable(model, truth);
+  const shapeConfusion = confusion(modelRows, (s) => s.shape, (d) => d.shape, SHAPES);
+  const actionConfusion = confusion(modelRows, (s) => s.action, (d) => d.action, ACTIONS);
+  printConfusion('shape', shapeConfusion);
+  printConfusion('action', actionConfusion);
   if (args.json) {
     fs.writeFileSync(args.json, JSON.stringify({
       checkpoint: args.checkpoint, step: Number(metadata.step ?? NaN), config: config.name, samples: n, steps: Number(args.steps),
       guidance: Number(args.guidance), firstFrame: args['first-frame'] === 'true', seconds, secondsPerVideo: seconds / n,
-      model, groundTruth: truth, metricKeys: METRIC_KEYS,
-      perSample: modelRows.map((r, i) => ({ prompt: formatPrompt(r.spec), seed: set[i].seed, ...r.metrics })),
+      model, groundTruth: truth, metricKeys: METRIC_KEYS, shapeConfusion, actionConfusion,
+      perSample: modelRows.map((r, i) => ({ prompt: formatPrompt(r.spec), seed: set[i].seed, detectedShape: r.detected.shape, detectedAction: r.detected.action, ...r.metrics })),
     }, null, 2));
     console.log(`\nwrote ${args.json}`);
   }

@@ -8,6 +8,8 @@
  * the batches an uninterrupted one would. Prints step, loss, s/step and ETA; writes the EMA model
  * to public/models/<config>.safetensors and the optimiser state to
  * checkpoints/<config>.state.safetensors every --save-every steps and on Ctrl-C / SIGTERM.
+ * --focus-actions A,B --focus-rate r: a curriculum — a fraction r of each batch takes its action
+ * from the list (the rest stay uniform over all actions).
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +21,7 @@ import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { tokenizeBatch } from '../src/model/tokenizer';
 import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec } from '../src/world/prompt';
+import { ACTIONS, type Action } from '../src/world/vocab';
 import { render } from '../src/world/render';
 import { hashString, makeRng, randNormal } from '../src/world/rng';
 import { parseArgs } from './lib/args';
@@ -29,7 +32,7 @@ import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state'
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
   'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
-  'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '',
+  'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '', 'focus-actions': '', 'focus-rate': '0',
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
 }, ['resume']);
@@ -39,6 +42,20 @@ const modelFile = args['model-out'] || `public/models/${configName}.safetensors`
 const stateFile = args['state-out'] || `checkpoints/${configName}.state.safetensors`;
 const targetSteps = Number(args.steps);
 const batchSize = Number(args.batch);
+const focusActions = parseFocusActions(args['focus-actions']);
+const focusRate = Number(args['focus-rate']);
+
+/** --focus-actions "moves left,moves right": a comma-separated subset of the world's actions. */
+function parseFocusActions(list: string): Action[] {
+  if (list.trim() === '') return [];
+  return list.split(',').map((word) => {
+    const action = word.trim();
+    if (!(ACTIONS as readonly string[]).includes(action)) {
+      throw new Error(`--focus-actions: unknown action "${action}". Actions: ${ACTIONS.join(', ')}.`);
+    }
+    return action as Action;
+  });
+}
 
 /** The batch of step k: a pure function of (seed, k). */
 function makeBatch(config: ModelConfig, seed: number, step: number) {
@@ -51,7 +68,10 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
   const normals: number[] = [];
   const firstFrame: boolean[] = [];
   for (let i = 0; i < batchSize; i++) {
-    const spec = sampleTrainingSpec(rng);
+    // --focus-rate of the samples draw their action from --focus-actions (no extra draw without one,
+    // so runs without the flag keep their batches).
+    const focused = focusActions.length > 0 && rng() < focusRate;
+    const spec = sampleTrainingSpec(rng, focused ? focusActions : ACTIONS);
     x0.set(render(spec, Math.floor(rng() * (HELD_OUT_SEED_BASE - 1)), shape).data, i * per);
     eps.set(videoNoise(Math.floor(rng() * 2 ** 32), config.frames, per / config.frames, config.noiseCorrelation), i * per);
     // Prompt dropout → the empty prompt, the unconditional branch of classifier-free guidance.

@@ -247,13 +247,14 @@ const MODIFIER_RATE = 0.25;
 /**
  * A random training spec: attributes uniform (so the default black background appears a quarter
  * of the time, like any other), held-out combinations rejected, modifiers present 25 % each.
+ * `actions` narrows the action to a subset (a curriculum that oversamples some categories).
  */
-export function sampleTrainingSpec(rng: Rng): PromptSpec {
+export function sampleTrainingSpec(rng: Rng, actions: readonly Action[] = ACTIONS): PromptSpec {
   for (;;) {
     const combo = {
       colour: pick(rng, COLOUR_NAMES),
       shape: pick(rng, SHAPES),
-      action: pick(rng, ACTIONS),
+      action: pick(rng, actions),
       background: pick(rng, BACKGROUND_NAMES),
     };
     if (isHeldOutCombo(combo)) continue;

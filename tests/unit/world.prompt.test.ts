@@ -196,4 +196,14 @@ describe('held-out split', () => {
     const again = makeRng(5);
     expect(Array.from({ length: 50 }, () => sampleTrainingSpec(again))).toEqual(samples.slice(0, 50));
   });
+
+  it('narrows the action to a given subset and still rejects held-out combinations', () => {
+    const rng = makeRng(9);
+    const subset = ['moves left', 'moves right'] as const;
+    const samples = Array.from({ length: 2000 }, () => sampleTrainingSpec(rng, subset));
+    expect(new Set(samples.map((s) => s.action))).toEqual(new Set(subset));
+    expect(samples.some((s) => isHeldOutCombo(s))).toBe(false);
+    expect(samples.filter((s) => s.action === 'moves left').length / samples.length).toBeCloseTo(0.5, 1);
+    expect(() => sampleTrainingSpec(rng, [])).toThrow(/empty/);
+  });
 });
