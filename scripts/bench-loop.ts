@@ -2,7 +2,7 @@
  * Closed-loop benchmark of the preference engine (Engine issue §5), tfjs-wasm in Node:
  *   npm run bench:loop -- --rounds 3 --pairs 64 [--variants dpo,kto,online] [--model small]
  *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
- *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base]
+ *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base --t-mean M]
  *                         [--cache DIR]
  * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
  * training prompts → label them (dpo, kto: the simulated annotator standing in for people;
@@ -49,7 +49,7 @@ import { useWasmBackend } from './lib/tf-node';
 const args = parseArgs(process.argv.slice(2), {
   model: 'small', checkpoint: '', rounds: '3', pairs: '64', variants: 'dpo,kto,online', json: '', eval: '64',
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
-  steps: '', beta: '', lr: '', rank: '', batch: '', 'sft-weight': '', reference: '',
+  steps: '', beta: '', lr: '', rank: '', batch: '', 'sft-weight': '', reference: '', 't-mean': '',
   'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300', cache: '',
 });
 
@@ -96,7 +96,7 @@ function hyperFromArgs(method: RoundMethod): RoundHyperParameters {
   return roundHyper({
     method, seed: Number(args.seed),
     steps: num('steps', d.steps), beta: num('beta', d.beta), lr: num('lr', d.lr), batchSize: num('batch', d.batchSize),
-    sftWeight: num('sft-weight', d.sftWeight), reference: (args.reference || d.reference) as RoundHyperParameters['reference'],
+    sftWeight: num('sft-weight', d.sftWeight), tMean: num('t-mean', d.tMean), reference: (args.reference || d.reference) as RoundHyperParameters['reference'],
     lora: { rank: num('rank', d.lora.rank), alpha: num('rank', d.lora.alpha) },
   });
 }

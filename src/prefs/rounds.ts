@@ -26,6 +26,7 @@ export const DEFAULT_ROUND_HYPER: Readonly<RoundHyperParameters> = {
   warmupSteps: 5,
   clipNorm: 1,
   sftWeight: 0.25,
+  tMean: 0,
   ktoDesirableWeight: 1,
   ktoUndesirableWeight: 1,
   reference: 'previous',
@@ -61,6 +62,7 @@ export function validateHyper(h: RoundHyperParameters): void {
   if (!(Number.isInteger(h.batchSize) && h.batchSize >= 1)) fail('batchSize', h.batchSize, 'a positive integer');
   if (!(Number.isInteger(h.warmupSteps) && h.warmupSteps >= 0)) fail('warmupSteps', h.warmupSteps, 'a non-negative integer');
   if (!(h.clipNorm >= 0)) fail('clipNorm', h.clipNorm, '≥ 0 (0 turns clipping off)');
+  if (!(Number.isFinite(h.tMean) && Math.abs(h.tMean) <= 3)) fail('tMean', h.tMean, 'a number in [−3, 3] (0: all noise levels; 1: mostly high noise)');
   if (!(h.sftWeight >= 0)) fail('sftWeight', h.sftWeight, '≥ 0 (0 turns the SFT regulariser off)');
   if (!(h.ktoDesirableWeight >= 0 && h.ktoUndesirableWeight >= 0)) fail('kto weights', [h.ktoDesirableWeight, h.ktoUndesirableWeight], '≥ 0');
   if (h.reference !== 'previous' && h.reference !== 'base') fail('reference', h.reference, '"previous" or "base"');

@@ -107,6 +107,13 @@ export interface RoundHyperParameters {
   clipNorm: number;
   /** Weight λ of the SFT regulariser on rendered ground truth (IPO); 0 = off. */
   sftWeight: number;
+  /**
+   * Mean of the logit-normal noise level t the round trains at (before the model's time shift).
+   * 0 spreads the steps over all noise levels like pretraining; > 0 puts them at high noise,
+   * where a video's layout and motion are decided (t ≈ 0.9 at 1 with the small model's shift 3).
+   * Rounds stored before this setting existed trained at 0.
+   */
+  tMean: number;
   /** KTO weights of desirable and undesirable examples (λ_D, λ_U). */
   ktoDesirableWeight: number;
   ktoUndesirableWeight: number;

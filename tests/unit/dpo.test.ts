@@ -87,6 +87,21 @@ describe('a preference step on the tiny model', () => {
     disposeBatch(batch);
   });
 
+  it('tMean moves the noise levels a step trains at, with the same draws', () => {
+    const session = plantedSession(TRAIN_PROMPTS, 1, 4);
+    const meanT = (tMean: number) => {
+      const batch = buildStepBatch(config, slotsOf(session), [], 0, 3, 0, 'tm', { tMean });
+      const t = Array.from(batch.t.dataSync()).filter((_, i) => i % config.frames !== 0);
+      disposeBatch(batch);
+      return t;
+    };
+    const spread = meanT(0);
+    const high = meanT(1.5);
+    // Same normals, shifted: every t goes up.
+    high.forEach((t, i) => expect(t).toBeGreaterThan(spread[i]));
+    expect(high.reduce((a, b) => a + b) / high.length).toBeGreaterThan(0.75);
+  });
+
   it('the DPO gradient w.r.t. the LoRA matches central finite differences', () => {
     const params = tinyParams();
     const session = plantedSession(TRAIN_PROMPTS, 1, 4);

@@ -172,6 +172,8 @@ describe('round settings', () => {
     expect(() => validateHyper(roundHyper({ beta: -1 }))).toThrow(/beta = -1 is invalid; it must be a positive number/);
     expect(() => validateHyper(roundHyper({ lora: { rank: 0 } }))).toThrow(/lora.rank = 0/);
     expect(() => validateHyper(roundHyper({ reference: 'other' as 'base' }))).toThrow(/"previous" or "base"/);
+    expect(() => validateHyper(roundHyper({ tMean: 5 }))).toThrow(/tMean = 5 is invalid/);
+    expect(() => validateHyper(roundHyper({ tMean: Number.NaN }))).toThrow(/tMean/);
     expect(() => validateHyper(roundHyper())).not.toThrow();
   });
 });

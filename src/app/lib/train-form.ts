@@ -13,6 +13,8 @@ export interface TrainForm {
   alpha: number;
   reference: ReferenceChoice;
   sftWeight: number;
+  /** Noise-level focus of the round's steps (RoundHyperParameters.tMean). */
+  tMean: number;
   /** Online rounds (OnlineVPO): who labels the on-policy pairs, how many, and the confidence bar. */
   labeller: OnlineRoundSpec['labeller'];
   onlinePairsPerPrompt: number;
@@ -23,7 +25,7 @@ export function defaultTrainForm(): TrainForm {
   const d = DEFAULT_ROUND_HYPER;
   return {
     method: d.method, beta: d.beta, lr: d.lr, steps: d.steps, rank: d.lora.rank, alpha: d.lora.alpha,
-    reference: d.reference, sftWeight: d.sftWeight, labeller: 'simulated', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
+    reference: d.reference, sftWeight: d.sftWeight, tMean: d.tMean, labeller: 'simulated', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
   };
 }
 
@@ -35,7 +37,7 @@ export function defaultBeta(method: RoundMethod): number {
 /** Round settings from the form; throws an Error naming the bad field (validateHyper). */
 export function hyperFromForm(form: TrainForm, roundIndex: number): RoundHyperParameters {
   const hyper = roundHyper({
-    method: form.method, beta: form.beta, lr: form.lr, steps: form.steps, reference: form.reference, sftWeight: form.sftWeight,
+    method: form.method, beta: form.beta, lr: form.lr, steps: form.steps, reference: form.reference, sftWeight: form.sftWeight, tMean: form.tMean,
     lora: { rank: form.rank, alpha: form.alpha },
     // Seeds every draw of the round: a re-run of the same round with the same data is identical.
     seed: roundIndex,

@@ -19,9 +19,9 @@ const METHODS: { value: RoundMethod; label: string }[] = [
 
 const fmt = (v: number, digits = 3) => (Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : '–');
 
-function NumberField({ label, value, onChange, step, min, max }: { label: string; value: number; onChange: (v: number) => void; step?: number | 'any'; min?: number; max?: number }) {
+function NumberField({ label, value, onChange, step, min, max, title }: { label: string; value: number; onChange: (v: number) => void; step?: number | 'any'; min?: number; max?: number; title?: string }) {
   return (
-    <label className="stacked">
+    <label className="stacked" title={title}>
       {label}
       <input type="number" value={Number.isFinite(value) ? value : ''} step={step ?? 'any'} min={min} max={max} onChange={(e) => onChange(e.target.value === '' ? NaN : Number(e.target.value))} />
     </label>
@@ -34,7 +34,7 @@ export function roundSummary(r: RoundRecord): string {
   const h = r.hyper;
   const parts = [
     r.status,
-    `${h.method.toUpperCase()} β ${fmt(h.beta)} · lr ${fmt(h.lr)} · ${r.metrics.length}/${h.steps} steps · rank ${h.lora.rank}`,
+    `${h.method.toUpperCase()} β ${fmt(h.beta)} · lr ${fmt(h.lr)} · ${r.metrics.length}/${h.steps} steps · rank ${h.lora.rank}${h.tMean ? ` · t mean ${fmt(h.tMean)}` : ''}`,
     `${r.examples} examples`,
     `loss ${fmt(m.loss)} · implicit accuracy ${fmt(m.implicitAccuracy)} · reward margin ${fmt(m.rewardMargin)}`,
     `${fmt(r.timings.seconds, 3)} s`,
@@ -112,6 +112,14 @@ export function TrainTab() {
           </select>
         </label>
         <NumberField label="SFT weight" value={form.sftWeight} onChange={(sftWeight) => update({ sftWeight })} min={0} />
+        <NumberField
+          label="Noise focus (t mean)"
+          title="Mean of the logit-normal noise level the steps train at: 0 = all levels, 1 = mostly high noise, where layout and motion are decided"
+          value={form.tMean}
+          onChange={(tMean) => update({ tMean })}
+          min={-3}
+          max={3}
+        />
       </div>
       {form.method === 'online' && (
         <fieldset className="grid-fields">
