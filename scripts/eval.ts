@@ -35,9 +35,10 @@ type Summary = AggregateMetrics & { directionAccuracy: number; actionAccuracyByC
 interface Detected { shape: string; action: string }
 type Row = { spec: PromptSpec; metrics: VideoMetrics; detected: Detected };
 
-function detected(video: Video): Detected {
+/** The world's metrics and what the detectors saw, from one segmentation of the video. */
+function scored(spec: PromptSpec, video: Video): Row {
   const track = detectObject(video);
-  return { shape: detectShape(track) ?? 'none', action: detectAction(track) ?? 'none' };
+  return { spec, metrics: videoMetrics(video, spec, track), detected: { shape: detectShape(track) ?? 'none', action: detectAction(track) ?? 'none' } };
 }
 
 /** confusion[asked][seen] = count; 'none' when no object or no action was found. */
@@ -118,8 +119,8 @@ async function main() {
     });
     chunk.forEach((c, i) => {
       const video: Video = { ...shape, data: data.slice(i * per, (i + 1) * per) };
-      modelRows.push({ spec: c.spec, metrics: videoMetrics(video, c.spec), detected: detected(video) });
-      truthRows.push({ spec: c.spec, metrics: videoMetrics(truths[i], c.spec), detected: detected(truths[i]) });
+      modelRows.push(scored(c.spec, video));
+      truthRows.push(scored(c.spec, truths[i]));
       if (sheetVideos.length < Number(args['sheet-rows'])) sheetVideos.push(videoToUint8(video));
     });
     const done = Math.min(n, start + batch);

@@ -20,7 +20,7 @@ import { formatPrompt, type PromptSpec } from '../src/world/prompt';
 import { detectObject } from '../src/world/segment';
 import { ACTIONS, COLOUR_NAMES, SHAPES } from '../src/world/vocab';
 import type { Video } from '../src/world/video';
-import { parseArgs } from './lib/args';
+import { parseArgs, parseWordPairs } from './lib/args';
 import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
@@ -52,9 +52,8 @@ async function main() {
   const shape = { frames: config.frames, height: config.height, width: config.width };
   const embedding = params.get('text_encoder.token_embedding.weight')!.arraySync() as number[][];
   const results: PairResult[] = [];
-  for (const pair of args.pairs.split(',')) {
-    const words = pair.split('/').map((w) => w.trim());
-    if (words.length !== 2) throw new Error(`--pairs: "${pair}" must be two words joined by "/"`);
+  for (const words of parseWordPairs(args.pairs, '--pairs')) {
+    const pair = words.join('/');
     const slots = words.map(slotOf);
     const prompts = slots.map((s) => formatPrompt(s.spec)) as [string, string];
     // Both prompts, the same seeds, one batch.
@@ -64,16 +63,18 @@ async function main() {
     });
     const reads = [0, 1].map((k) => seeds.map((_, i) => slots[k].read({ ...shape, data: data.slice((k * seeds.length + i) * per, (k * seeds.length + i + 1) * per) })));
     const wanted = (read: string | null, k: number) => read === words[k] || read === `moves ${words[k]}`;
+    // One noisy input and the two prompts' ids, at every probed noise level.
+    const x = tf.tile(tf.randomNormal([1, config.frames, config.height, config.width, 3], 0, 1, 'float32', 7), [2, 1, 1, 1, 1]) as tf.Tensor5D;
+    const ids = tf.tensor2d(tokenizeBatch(prompts, config), [2, config.maxTextLength], 'int32');
     const dx0: Record<string, number> = {};
     for (const t of PROBE_TIMES) {
       dx0[String(t)] = tf.tidy(() => {
-        const x = tf.tile(tf.randomNormal([1, config.frames, config.height, config.width, 3], 0, 1, 'float32', 7), [2, 1, 1, 1, 1]) as tf.Tensor5D;
-        const ids = tf.tensor2d(tokenizeBatch(prompts, config), [2, config.maxTextLength], 'int32');
         const x0 = tf.sub(x, tf.mul(forward(params, config, x, tf.fill([2, config.frames], t) as tf.Tensor2D, ids), t));
         const [a, b] = tf.split(x0, 2);
         return tf.norm(tf.sub(a, b)).dataSync()[0] / tf.norm(a).dataSync()[0];
       });
     }
+    tf.dispose([x, ids]);
     const [ea, eb] = words.map((w) => embedding[config.vocab.indexOf(w)]);
     const dot = (u: number[], v: number[]) => u.reduce((s, x, i) => s + x * v[i], 0);
     results.push({

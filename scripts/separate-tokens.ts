@@ -6,9 +6,10 @@
  * (cosine 0.97 at 17,800 steps) and its videos for the two words were the same for every seed.
  * See scripts/lib/separate-tokens.ts for the rule.
  */
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { makeRng } from '../src/world/rng';
-import { parseArgs } from './lib/args';
+import { parseArgs, parseWordPairs } from './lib/args';
 import { separateTokenPairs } from './lib/separate-tokens';
 import { loadTrainState, saveTrainState } from './lib/train-state';
 
@@ -18,14 +19,16 @@ const stateFile = args['state-out'] || `checkpoints/${args.config}.state.safeten
 const EMBEDDING = 'text_encoder.token_embedding.weight';
 
 function main() {
+  const wordPairs = parseWordPairs(args.pairs, '--pairs');
+  for (const file of [modelFile, stateFile]) {
+    if (!fs.existsSync(file)) throw new Error(`${file} does not exist: separate-tokens edits a pretraining run's model and state files (npm run pretrain writes them; --model-out/--state-out name others).`);
+  }
   const s = loadTrainState(modelFile, stateFile);
   const vocab = s.config.vocab;
-  if (args.pairs.trim() === '') throw new Error('--pairs is required, e.g. --pairs left/right,up/down');
-  const pairs = args.pairs.split(',').map((pair) => {
-    const words = pair.split('/').map((w) => w.trim());
+  const pairs = wordPairs.map((words) => {
     const ids = words.map((w) => vocab.indexOf(w));
-    if (words.length !== 2 || ids.some((id) => id < 0)) {
-      throw new Error(`--pairs: "${pair}" is not two words of the vocabulary joined by "/" (vocabulary: ${vocab.slice(2).join(', ')})`);
+    if (ids.some((id) => id < 0)) {
+      throw new Error(`--pairs: "${words.join('/')}" is not two words of the vocabulary (vocabulary: ${vocab.slice(2).join(', ')})`);
     }
     return ids as [number, number];
   });
@@ -41,4 +44,9 @@ function main() {
   console.log(`wrote ${modelFile}, ${stateFile} (step ${s.info.step}); resume with npm run pretrain -- --resume`);
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+}

@@ -20,3 +20,14 @@ export function parseArgs<T extends Record<string, string>>(argv: string[], defa
   }
   return out as T & Record<string, string>;
 }
+
+/** `--pairs left/right,circle/square` → [['left', 'right'], ['circle', 'square']]; `option` names the flag in errors. */
+export function parseWordPairs(list: string, option: string): [string, string][] {
+  const pairs = list.split(',').filter((pair) => pair.trim() !== '');
+  if (pairs.length === 0) throw new Error(`${option} is required, e.g. ${option} left/right,circle/square`);
+  return pairs.map((pair) => {
+    const words = pair.split('/').map((w) => w.trim());
+    if (words.length !== 2 || words.some((w) => w === '')) throw new Error(`${option}: "${pair}" must be two words joined by "/", e.g. left/right`);
+    return words as [string, string];
+  });
+}

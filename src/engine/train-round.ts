@@ -172,7 +172,7 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
       }
       const t0 = performance.now();
       // 2. The step's batch; reference predictions first, outside the gradient tape.
-      const batch = buildStepBatch(config, opts.slots, opts.sft, sftCount, hyper.batchSize, step, seed, { tMean: hyper.tMean ?? 0 });
+      const batch = buildStepBatch(config, opts.slots, opts.sft, sftCount, hyper.batchSize, step, seed, { tMean: hyper.tMean });
       const refPred = referencePredictions(config, reference, batch);
       const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
       // Every tensor of the step, released when it ends (or fails).

@@ -91,8 +91,8 @@ const DYNAMIC_SCALE = 0.05;
 const DYNAMIC_AREA_WEIGHT = 0.25;
 const DYNAMIC_ANGLE_WEIGHT = 1 / 6;
 
-export function videoMetrics(video: Video, spec: PromptSpec): VideoMetrics {
-  const track = detectObject(video);
+/** `track`: the video's detectObject() when the caller already has it (segmentation is the costly part). */
+export function videoMetrics(video: Video, spec: PromptSpec, track: ObjectTrack = detectObject(video)): VideoMetrics {
   const shape = detectShape(track);
   return {
     colourCorrect: detectColour(track) === spec.colour ? 1 : 0,
