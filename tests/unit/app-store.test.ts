@@ -196,7 +196,7 @@ describe('Train', () => {
     await judgeCurrent(studio, 'left');
     const steps: number[] = [];
     studio.store.subscribe((s) => s.liveRound && steps.push(s.liveRound.metrics.length));
-    const record = await studio.store.getState().runRound({ ...defaultTrainForm(), steps: 5 }, []);
+    const record = await studio.store.getState().runRound({ ...defaultTrainForm(), steps: 5, tMean: 1 }, []);
     expect(record?.status).toBe('completed');
     expect(Math.max(...steps)).toBe(5);
     const s = studio.store.getState();
@@ -204,7 +204,7 @@ describe('Train', () => {
     expect(s.liveRound).toBeNull();
     expect(studio.kv.map.get('round/1')).toEqual(record);
     const [request] = studio.engine.sentOf('runRound');
-    expect(request.hyper).toMatchObject({ method: 'dpo', steps: 5, beta: DEFAULT_ROUND_HYPER.beta, seed: 1 });
+    expect(request.hyper).toMatchObject({ method: 'dpo', steps: 5, beta: DEFAULT_ROUND_HYPER.beta, tMean: 1, seed: 1 });
     expect(Object.keys(request.videos)).toEqual([...s.pairs[0].videoIds]);
   });
 
