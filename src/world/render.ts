@@ -17,36 +17,64 @@ export function render(prompt: string | PromptSpec, seed: number, shape: VideoSh
 }
 
 export function renderScene(scene: Scene, shape: VideoShape): Video {
-  if (scene.frames !== shape.frames) {
-    throw new Error(`renderScene: the scene has ${scene.frames} frames but the video shape asks for ${shape.frames}`);
-  }
-  const { height, width } = shape;
+  checkFrames(scene, shape, 'renderScene');
   const video = emptyVideo(shape);
   const data = video.data;
-  const minSide = Math.min(height, width);
   const [br, bg, bb] = scene.background;
   const [or, og, ob] = scene.rgb;
+  for (let p = 0; p < data.length / 3; p++) {
+    data[3 * p] = 2 * br - 1;
+    data[3 * p + 1] = 2 * bg - 1;
+    data[3 * p + 2] = 2 * bb - 1;
+  }
+  forEachCoveredPixel(scene, shape, 0, (pixel, coverage) => {
+    const i = 3 * pixel;
+    data[i] = 2 * (br + coverage * (or - br)) - 1;
+    data[i + 1] = 2 * (bg + coverage * (og - bg)) - 1;
+    data[i + 2] = 2 * (bb + coverage * (ob - bb)) - 1;
+  });
+  return video;
+}
 
+/**
+ * Where the object is, grown by `margin` pixels: [frames·height·width] in [0, 1], the coverage of
+ * the shape's outline pushed out by `margin` (same antialiasing ramp as the render). A margin of
+ * 2 px takes in the ring just outside the object, where a circle and a square differ (the square's
+ * corners). Pretraining weights its loss with it (`npm run pretrain -- --object-weight`).
+ */
+export function objectMask(scene: Scene, shape: VideoShape, margin: number): Float32Array {
+  checkFrames(scene, shape, 'objectMask');
+  const mask = new Float32Array(shape.frames * shape.height * shape.width);
+  forEachCoveredPixel(scene, shape, margin, (pixel, coverage) => { mask[pixel] = coverage; });
+  return mask;
+}
+
+function checkFrames(scene: Scene, shape: VideoShape, caller: string): void {
+  if (scene.frames !== shape.frames) {
+    throw new Error(`${caller}: the scene has ${scene.frames} frames but the video shape asks for ${shape.frames}`);
+  }
+}
+
+/**
+ * The rasteriser: calls `visit(pixel, coverage)` for every pixel (index f·H·W + y·W + x) with
+ * coverage > 0 of the object's outline grown by `grow` pixels.
+ */
+function forEachCoveredPixel(scene: Scene, shape: VideoShape, grow: number, visit: (pixel: number, coverage: number) => void): void {
+  const { height, width } = shape;
+  const minSide = Math.min(height, width);
   for (let f = 0; f < shape.frames; f++) {
-    const frameBase = f * height * width * 3;
-    for (let p = 0; p < height * width; p++) {
-      data[frameBase + 3 * p] = 2 * br - 1;
-      data[frameBase + 3 * p + 1] = 2 * bg - 1;
-      data[frameBase + 3 * p + 2] = 2 * bb - 1;
-    }
-
+    const frameBase = f * height * width;
     const cx = scene.centreX[f] * width;
     const cy = scene.centreY[f] * height;
     const size = scene.radius[f] * minSide;
     const cos = Math.cos(scene.angle[f]);
     const sin = Math.sin(scene.angle[f]);
-    // Only pixels within the shape's circumradius (+1 px of antialiasing) can be covered.
-    const reach = size * circumradiusFactor(scene.spec.shape) + 1;
+    // Only pixels within the shape's circumradius (+1 px of antialiasing, + grow) can be covered.
+    const reach = size * circumradiusFactor(scene.spec.shape) + 1 + grow;
     const x0 = Math.max(0, Math.floor(cx - reach));
     const x1 = Math.min(width - 1, Math.ceil(cx + reach));
     const y0 = Math.max(0, Math.floor(cy - reach));
     const y1 = Math.min(height - 1, Math.ceil(cy + reach));
-
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         // Pixel centre relative to the object, then into the shape's own (unrotated) frame.
@@ -54,16 +82,11 @@ export function renderScene(scene: Scene, shape: VideoShape): Video {
         const dy = y + 0.5 - cy;
         const u = cos * dx + sin * dy;
         const v = -sin * dx + cos * dy;
-        const coverage = clamp01(0.5 - signedDistance(scene.spec.shape, u, v, size));
-        if (coverage === 0) continue;
-        const i = frameBase + 3 * (y * width + x);
-        data[i] = 2 * (br + coverage * (or - br)) - 1;
-        data[i + 1] = 2 * (bg + coverage * (og - bg)) - 1;
-        data[i + 2] = 2 * (bb + coverage * (ob - bb)) - 1;
+        const coverage = clamp01(0.5 + grow - signedDistance(scene.spec.shape, u, v, size));
+        if (coverage > 0) visit(frameBase + y * width + x, coverage);
       }
     }
   }
-  return video;
 }
 
 /** Distance from the object centre to its farthest point, in units of the scene radius. */
