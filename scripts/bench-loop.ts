@@ -3,6 +3,7 @@
  *   npm run bench:loop -- --rounds 3 --pairs 64 [--variants dpo,kto,online] [--model small]
  *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
  *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base --t-mean M]
+ *                         [--targets default,ff.fc1,ff.fc2]  (LoRA targets; `default` is the default list)
  *                         [--cache DIR]
  * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
  * training prompts → label them (dpo, kto: the simulated annotator standing in for people;
@@ -49,7 +50,7 @@ import { useWasmBackend } from './lib/tf-node';
 const args = parseArgs(process.argv.slice(2), {
   model: 'small', checkpoint: '', rounds: '3', pairs: '64', variants: 'dpo,kto,online', json: '', eval: '64',
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
-  steps: '', beta: '', lr: '', rank: '', batch: '', 'sft-weight': '', reference: '', 't-mean': '',
+  steps: '', beta: '', lr: '', rank: '', batch: '', targets: '', 'sft-weight': '', reference: '', 't-mean': '',
   'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300', cache: '',
 });
 
@@ -97,7 +98,10 @@ function hyperFromArgs(method: RoundMethod): RoundHyperParameters {
     method, seed: Number(args.seed),
     steps: num('steps', d.steps), beta: num('beta', d.beta), lr: num('lr', d.lr), batchSize: num('batch', d.batchSize),
     sftWeight: num('sft-weight', d.sftWeight), tMean: num('t-mean', d.tMean), reference: (args.reference || d.reference) as RoundHyperParameters['reference'],
-    lora: { rank: num('rank', d.lora.rank), alpha: num('rank', d.lora.alpha) },
+    lora: {
+      rank: num('rank', d.lora.rank), alpha: num('rank', d.lora.alpha),
+      targetModules: args.targets ? args.targets.split(',').flatMap((t) => (t.trim() === 'default' ? d.lora.targetModules : [t.trim()])) : d.lora.targetModules,
+    },
   });
 }
 
