@@ -194,6 +194,18 @@ describe('video DiT', () => {
     expect(tokensPerFrame(presetConfig('small'))).toBe(16);
     expect(countParameters(presetConfig('small'))).toBeLessThan(20e6 / 4); // F32 file < 20 MB
   });
+  it('small-p4 is small with a token per 4×4 patch: 64 per frame, same widths, a video out', () => {
+    const small = presetConfig('small');
+    const p4 = presetConfig('small-p4');
+    expect(tokensPerFrame(p4)).toBe(64);
+    expect({ ...p4, name: 'small', patchSize: 8 }).toEqual(small);
+    const params = initParams(p4, 3);
+    const [f, h, w] = [p4.frames, p4.height, p4.width];
+    const ids = tf.tensor2d(tokenizeBatch(['a red circle moves left'], p4), [1, p4.maxTextLength], 'int32');
+    const y = forward(params, p4, tf.tensor5d(gaussianNoise(5, f * h * w * 3), [1, f, h, w, 3]), tf.fill([1, f], 0.5) as tf.Tensor2D, ids);
+    expect(y.shape).toEqual([1, f, h, w, 3]);
+    expect(Number.isFinite(tf.sum(tf.abs(y)).dataSync()[0])).toBe(true);
+  });
 });
 
 describe('fast Linear gradient', () => {
