@@ -15,9 +15,9 @@ import type { Judgment, RoundHyperParameters, RoundRecord, StepMetrics } from '.
  *   β 2000, lr 1e-3, 120 steps, 128 pairs  50.8 % [46.7, 54.9]
  * So lr 1e-3 (5e-3 moves the policy away from what people liked), β 2000 (the stronger pull to
  * the reference), 200 steps (the only setting that measurably improved anything). β is on the
- * per-element-MSE scale (DESIGN §4). Rank 4 was not varied.
+ * per-element-MSE scale (DESIGN §4).
  * On the shipped base (23,500) with 256 pairs a round, β 250–2000, lr 3e-3, 400 steps, a tie-prone
- * annotator and LoRA on the MLPs all stayed within 42–53 %, none better than these beyond noise
+ * annotator, LoRA on the MLPs and rank 16 all stayed within 42–53 %, none better than these beyond noise
  * (README, session 6), so they stand.
  */
 export const DEFAULT_ROUND_HYPER: Readonly<RoundHyperParameters> = {
