@@ -22,6 +22,13 @@ export function worldVocab(): string[] {
  * two words differs by RMS 0.008 (README, "Where the shape is lost"); here their corners are separate
  * tokens. ~4–5 s a training step on one core, so a pretraining run spans sessions.
  */
+const SMALL = {
+  name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
+  hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
+  textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
+  spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
+} as const satisfies Omit<ModelConfig, 'vocab'>;
+
 export const PRESETS = {
   tiny: {
     name: 'tiny', frames: 4, height: 16, width: 16, patchSize: 4,
@@ -29,18 +36,8 @@ export const PRESETS = {
     textHiddenSize: 32, textLayers: 1, textHeads: 2, maxTextLength: 16,
     spatialAttention: 'sparse-causal', temporalAttention: 'full', timestepFeatures: 32, prediction: 'x0', noiseCorrelation: 0, timeShift: 1, positionEncoding: 'learned',
   },
-  small: {
-    name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
-    hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
-    textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
-    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
-  },
-  'small-p4': {
-    name: 'small-p4', frames: 8, height: 32, width: 32, patchSize: 4,
-    hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
-    textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
-    spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
-  },
+  small: SMALL,
+  'small-p4': { ...SMALL, name: 'small-p4', patchSize: 4 },
 } as const satisfies Record<string, Omit<ModelConfig, 'vocab'>>;
 
 export type PresetName = keyof typeof PRESETS;
