@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss, trainingTimes } from '../src/diffusion/flow';
 import { videoNoise } from '../src/diffusion/noise';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, withFinalDecay, type AdamState } from '../src/diffusion/optim';
-import type { ModelConfig } from '../src/model/config';
+import { DEFAULT_REFINER, validateConfig, type ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { tokenizeBatch } from '../src/model/tokenizer';
@@ -37,10 +37,10 @@ const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
   'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
   'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '', 'focus-actions': '', 'focus-rate': '0',
-  'object-weight': '0', 'object-margin': '2',
+  'object-weight': '0', 'object-margin': '2', 'refiner-layers': '', 'refiner-width': '',
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
-}, ['resume']);
+}, ['resume', 'add-refiner']);
 
 const configName = args.config;
 const modelFile = args['model-out'] || `public/models/${configName}.safetensors`;
@@ -104,6 +104,32 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
   };
 }
 
+/**
+ * --add-refiner: give a trained trunk the refiner (config DEFAULT_REFINER, --refiner-layers and
+ * --refiner-width override). Its parameters start at their initialisation (zero output, so the model
+ * is unchanged), in the EMA too, with fresh Adam moments; the trunk keeps its weights and moments.
+ */
+function addRefiner(config: ModelConfig, params: Params, ema: Params, adam: AdamState) {
+  if (config.refiner) throw new Error(`--add-refiner: the run already has a refiner (${JSON.stringify(config.refiner)}); drop the flag to resume it.`);
+  const refiner = {
+    ...DEFAULT_REFINER,
+    ...(args['refiner-layers'] !== '' ? { numLayers: Number(args['refiner-layers']) } : {}),
+    ...(args['refiner-width'] !== '' ? { hiddenSize: Number(args['refiner-width']) } : {}),
+  };
+  const next: ModelConfig = { ...config, refiner };
+  validateConfig(next, '--add-refiner');
+  const fresh = initParams(next, Number(args.seed) + 1);
+  for (const [name, t] of fresh) {
+    if (params.has(name)) { t.dispose(); continue; }
+    params.set(name, t);
+    ema.set(name, tf.variable(t.clone(), true));
+    adam.m.set(name, tf.zerosLike(t));
+    adam.v.set(name, tf.zerosLike(t));
+  }
+  console.log(`--add-refiner: ${JSON.stringify(refiner)}, ${countParameters(next) - countParameters(config)} new parameters`);
+  return { config: next, params, ema, adam };
+}
+
 function asVariables(p: Params): Map<string, tf.Variable> {
   return p as unknown as Map<string, tf.Variable>;
 }
@@ -129,6 +155,7 @@ async function main() {
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
   config = withScheduleFlags(config, args, ['noise-correlation', 'time-shift', 'position-encoding'], 'pretrain flags');
+  if (args['add-refiner'] === 'true') ({ config, params, ema, adam } = addRefiner(config, params, ema, adam));
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
   const names = [...vars.keys()];

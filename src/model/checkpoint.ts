@@ -54,11 +54,13 @@ export function configFromMetadata(json: string, fileName: string): ModelConfig 
   } catch (e) {
     throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
   }
-  // Checkpoints written before these fields existed: velocity head, independent frame noise, no shift.
+  // Checkpoints written before these fields existed: velocity head, independent frame noise, no shift,
+  // learned positions only, no refiner.
   config.prediction ??= 'velocity';
   config.noiseCorrelation ??= 0;
   config.timeShift ??= 1;
   config.positionEncoding ??= 'learned';
+  config.refiner ??= null;
   try {
     validateConfig(config, fileName);
   } catch (e) {

@@ -62,7 +62,29 @@ export interface ModelConfig {
    * a token is — and with it the layout and motion that are decided there.
    */
   positionEncoding: 'learned' | 'sincos+learned';
+  /**
+   * A finer stage after the trunk (an hourglass's up-block), or null. The trunk works on
+   * patchSize×patchSize tokens; the refiner splits each into (patchSize/refiner.patchSize)² sub-tokens
+   * that see x_t's own pixels at that finer patch size plus their parent's last trunk feature, runs
+   * `numLayers` adaLN-zero blocks of frame attention, cross-attention to the text and an MLP at
+   * width `hiddenSize`, and adds its zero-initialised output to the trunk's prediction. In `small`
+   * a circle and a square differ by a few corner pixels inside one 8×8 patch (README, "Where the
+   * shape is lost"); a 4×4 sub-token holds one corner. Zero-initialised, it can be added to a
+   * trained trunk without changing what it samples.
+   */
+  refiner: RefinerConfig | null;
 }
+
+export interface RefinerConfig {
+  /** Sub-patch side in pixels; divides the trunk's patchSize. */
+  patchSize: number;
+  hiddenSize: number;
+  numHeads: number;
+  numLayers: number;
+}
+
+/** The refiner `npm run pretrain -- --add-refiner` puts on a trained `small` trunk. */
+export const DEFAULT_REFINER: RefinerConfig = { patchSize: 4, hiddenSize: 48, numHeads: 2, numLayers: 1 };
 
 /**
  * Fixed sin-cos code of positions 0..length−1 in `width` channels (pairs sin, cos): frequencies
@@ -84,6 +106,23 @@ export function sincosCode(length: number, width: number): Float32Array {
 }
 
 const positionCodeCache = new Map<string, { spatial: Float32Array; frames: Float32Array }>();
+const subPositionCodeCache = new Map<string, Float32Array>();
+
+/**
+ * Sin-cos code of a rows×cols grid in `w` channels (first half the row, second half the column),
+ * one row of the result per `order` entry: order[i] = [row, col] of token i.
+ */
+function gridCode(rows: number, cols: number, w: number, order: [number, number][]): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(order.length * w);
+  const half = Math.floor(w / 2);
+  const rowCode = sincosCode(rows, half);
+  const colCode = sincosCode(cols, w - half);
+  order.forEach(([r, q], i) => {
+    out.set(rowCode.subarray(r * half, (r + 1) * half), i * w);
+    out.set(colCode.subarray(q * (w - half), (q + 1) * (w - half)), i * w + half);
+  });
+  return out;
+}
 
 /**
  * The fixed part of the token positions: [N, w] spatial (first half of the channels codes the
@@ -97,23 +136,41 @@ export function fixedPositionCodes(c: ModelConfig): { spatial: Float32Array; fra
   const key = `${c.positionEncoding}:${rows}x${cols}x${c.frames}x${w}`;
   const cached = positionCodeCache.get(key);
   if (cached) return cached;
-  const spatial = new Float32Array(rows * cols * w);
+  let spatial = new Float32Array(rows * cols * w);
   const frames = new Float32Array(c.frames * w);
   if (c.positionEncoding === 'sincos+learned') {
-    const half = Math.floor(w / 2);
-    const rowCode = sincosCode(rows, half);
-    const colCode = sincosCode(cols, w - half);
-    for (let r = 0; r < rows; r++) {
-      for (let q = 0; q < cols; q++) {
-        const token = (r * cols + q) * w;
-        spatial.set(rowCode.subarray(r * half, (r + 1) * half), token);
-        spatial.set(colCode.subarray(q * (w - half), (q + 1) * (w - half)), token + half);
-      }
-    }
+    const order: [number, number][] = [];
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) order.push([r, q]);
+    spatial = gridCode(rows, cols, w, order);
     frames.set(sincosCode(c.frames, w));
   }
   const codes = { spatial, frames };
   positionCodeCache.set(key, codes);
+  return codes;
+}
+
+/**
+ * The fixed positions of the refiner's sub-tokens on the finer grid, [N·k², refiner width], in
+ * the refiner's parent-major order (token row, token column, sub-row, sub-column). Zeros under
+ * `learned` or without a refiner.
+ */
+export function fixedSubPositionCodes(c: ModelConfig): Float32Array {
+  if (!c.refiner) return new Float32Array(0);
+  const s = c.refiner.patchSize;
+  const k = c.patchSize / s;
+  const w = c.refiner.hiddenSize;
+  const rows = c.height / c.patchSize;
+  const cols = c.width / c.patchSize;
+  const key = `${c.positionEncoding}:${rows}x${cols}/${k}x${w}`;
+  const cached = subPositionCodeCache.get(key);
+  if (cached) return cached;
+  let codes = new Float32Array(rows * cols * k * k * w);
+  if (c.positionEncoding === 'sincos+learned') {
+    const order: [number, number][] = [];
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) for (let sy = 0; sy < k; sy++) for (let sx = 0; sx < k; sx++) order.push([r * k + sy, q * k + sx]);
+    codes = gridCode(rows * k, cols * k, w, order);
+  }
+  subPositionCodeCache.set(key, codes);
   return codes;
 }
 
@@ -126,6 +183,11 @@ export const BOS_ID = 1;
 
 export function tokensPerFrame(c: ModelConfig): number {
   return (c.height / c.patchSize) * (c.width / c.patchSize);
+}
+
+/** Sub-tokens per trunk token in the refiner ((patchSize / refiner.patchSize)²); 0 without one. */
+export function subTokensPerToken(c: ModelConfig): number {
+  return c.refiner ? (c.patchSize / c.refiner.patchSize) ** 2 : 0;
 }
 
 export function headDim(c: ModelConfig): number {
@@ -159,5 +221,14 @@ export function validateConfig(c: ModelConfig, source = 'config'): void {
   if (typeof c.timeShift !== 'number' || !(c.timeShift >= 1 && Number.isFinite(c.timeShift))) fail(`timeShift must be a number ≥ 1, got ${JSON.stringify(c.timeShift)}`);
   if (c.positionEncoding !== 'learned' && c.positionEncoding !== 'sincos+learned') fail(`positionEncoding must be "learned" or "sincos+learned", got ${JSON.stringify(c.positionEncoding)}`);
   if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
+  if (c.refiner !== null) {
+    const r = c.refiner;
+    if (typeof r !== 'object' || r === undefined) fail(`refiner must be null or {patchSize, hiddenSize, numHeads, numLayers}, got ${JSON.stringify(r)}`);
+    for (const key of ['patchSize', 'hiddenSize', 'numHeads', 'numLayers'] as const) {
+      if (!Number.isInteger(r[key]) || r[key] <= 0) fail(`refiner.${key} must be a positive integer, got ${JSON.stringify(r[key])}`);
+    }
+    if (c.patchSize % r.patchSize !== 0 || r.patchSize >= c.patchSize) fail(`refiner.patchSize ${r.patchSize} must be smaller than patchSize ${c.patchSize} and divide it`);
+    if (r.hiddenSize % r.numHeads !== 0) fail(`refiner.hiddenSize ${r.hiddenSize} must be divisible by refiner.numHeads ${r.numHeads}`);
+  }
   if (!Array.isArray(c.vocab) || c.vocab[PAD_ID] !== '<pad>' || c.vocab[BOS_ID] !== '<bos>') fail('vocab must be an array starting with "<pad>", "<bos>"');
 }

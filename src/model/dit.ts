@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, type AttentionMask } from './attention';
-import { fixedPositionCodes, PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from './config';
+import { fixedPositionCodes, fixedSubPositionCodes, PAD_ID, PREDICTION_T_MIN, subTokensPerToken, tokensPerFrame, type ModelConfig } from './config';
 import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } from './layers';
 import type { Params } from './params';
 
@@ -140,23 +140,85 @@ function gatedResidual(h: tf.Tensor2D, y: tf.Tensor2D, gate: tf.Tensor, d: Dims)
 }
 
 /**
- * One block: four adaLN-zero-modulated sub-layers — spatial self-attention, temporal
- * self-attention, cross-attention to text, MLP. `cond` is silu(timestep + pooled text) per frame.
+ * An adaLN-zero block: each sub-layer k is x ↦ h + gate_k · fn_k(LN(h)·(1 + scale_k) + shift_k), the
+ * (shift, scale, gate) triples from one Linear of `cond` (silu(timestep + pooled text) per frame).
  */
+function adaLNBlock(params: Params, name: string, h: tf.Tensor2D, cond: tf.Tensor2D, d: Dims, sublayers: ((x: tf.Tensor2D) => tf.Tensor2D)[], hooks?: LinearHooks): tf.Tensor2D {
+  const k = sublayers.length;
+  // [B·F, 3k·w] -> 3k × [B·F, 1, w]
+  const mods = tf.split(linear(params, `${name}.norm.linear`, cond, hooks).reshape([d.b * d.f, 3 * k, d.w]), 3 * k, 1);
+  sublayers.forEach((fn, i) => {
+    const y = fn(modulate(layerNorm(h), mods[3 * i], mods[3 * i + 1], d));
+    h = gatedResidual(h, y, mods[3 * i + 2], d);
+  });
+  return h;
+}
+
+/** The final adaLN (shift, scale from `cond`) and the projection to pixels. */
+function outputLayer(params: Params, prefix: string, h: tf.Tensor2D, cond: tf.Tensor2D, d: Dims, hooks?: LinearHooks): tf.Tensor2D {
+  const [shift, scale] = tf.split(linear(params, `${prefix}norm_out.linear`, cond, hooks).reshape([d.b * d.f, 2, d.w]), 2, 1);
+  return linear(params, `${prefix}proj_out`, modulate(layerNorm(h), shift, scale, d), hooks);
+}
+
+/** A trunk block: spatial self-attention, temporal self-attention, cross-attention to text, MLP. */
 function block(params: Params, config: ModelConfig, i: number, h: tf.Tensor2D, cond: tf.Tensor2D, context: tf.Tensor2D, d: Dims, opts: ForwardOptions): tf.Tensor2D {
   const p = `transformer_blocks.${i}`;
   const hooks = opts.hooks;
-  // [B·F, 12w] -> 12 × [B·F, 1, w]: (shift, scale, gate) for spatial, temporal, cross, ff.
-  const mods = tf.split(linear(params, `${p}.norm.linear`, cond, hooks).reshape([d.b * d.f, 12, d.w]), 12, 1);
-  const sub = (k: number, fn: (x: tf.Tensor2D) => tf.Tensor2D) => {
-    const y = fn(modulate(layerNorm(h), mods[3 * k], mods[3 * k + 1], d));
-    h = gatedResidual(h, y, mods[3 * k + 2], d);
-  };
-  sub(0, (x) => spatialAttention(params, `${p}.attn_spatial`, x, d, opts.spatialAttention ?? config.spatialAttention, hooks));
-  sub(1, (x) => temporalAttention(params, `${p}.attn_temporal`, x, d, config.temporalAttention, hooks));
-  sub(2, (x) => crossAttention(params, `${p}.attn_cross`, x, context, d, config.maxTextLength, hooks));
-  sub(3, (x) => linear(params, `${p}.ff.fc2`, gelu(linear(params, `${p}.ff.fc1`, x, hooks)), hooks));
-  return h;
+  return adaLNBlock(params, p, h, cond, d, [
+    (x) => spatialAttention(params, `${p}.attn_spatial`, x, d, opts.spatialAttention ?? config.spatialAttention, hooks),
+    (x) => temporalAttention(params, `${p}.attn_temporal`, x, d, config.temporalAttention, hooks),
+    (x) => crossAttention(params, `${p}.attn_cross`, x, context, d, config.maxTextLength, hooks),
+    (x) => linear(params, `${p}.ff.fc2`, gelu(linear(params, `${p}.ff.fc1`, x, hooks)), hooks),
+  ], hooks);
+}
+
+// ---------------------------------------------------------------- refiner
+
+/**
+ * Trunk patches [T, p·p·3] (pixels (py, px, c)) -> sub-patches [T·k², s·s·3], k = p/s, in
+ * parent-major order (token, sy, sx) with pixels (ry, rx, c): the k² children of a token are adjacent rows.
+ */
+export function toSubPatches(patches: tf.Tensor2D, p: number, s: number): tf.Tensor2D {
+  const rows = patches.shape[0];
+  const k = p / s;
+  return tf.transpose(patches.reshape([rows, k, s, k, s * 3]), [0, 1, 3, 2, 4]).reshape([rows * k * k, s * s * 3]);
+}
+
+/** Inverse of `toSubPatches`. */
+export function fromSubPatches(sub: tf.Tensor2D, p: number, s: number): tf.Tensor2D {
+  const k = p / s;
+  const rows = sub.shape[0] / (k * k);
+  return tf.transpose(sub.reshape([rows, k, k, s, s * 3]), [0, 1, 3, 2, 4]).reshape([rows, p * p * 3]);
+}
+
+/**
+ * The refiner's correction to the trunk's patch outputs, [B·F·N, p·p·3]: sub-tokens embed x_t's
+ * own s×s pixels, add their parent's last trunk feature and their position on the finer grid,
+ * pass the refiner blocks (frame attention over the sub-tokens, cross-attention to the text, MLP),
+ * and project back to pixels (zero at initialisation).
+ */
+function refine(params: Params, config: ModelConfig, xPatches: tf.Tensor2D, trunk: tf.Tensor2D, cond: tf.Tensor2D, context: tf.Tensor2D, d: Dims, opts: ForwardOptions): tf.Tensor2D {
+  const r = config.refiner!;
+  const hooks = opts.hooks;
+  const kk = subTokensPerToken(config);
+  const nf = d.n * kk;
+  const dr: Dims = { b: d.b, f: d.f, n: nf, heads: r.numHeads, w: r.hiddenSize };
+  const rows = d.b * d.f * d.n;
+  const own = linear(params, 'refiner.patch_embed.proj', toSubPatches(xPatches, config.patchSize, r.patchSize), hooks);
+  const parent = linear(params, 'refiner.parent_proj', layerNorm(trunk), hooks);
+  let g = tf.add(own.reshape([rows, kk, dr.w]), parent.reshape([rows, 1, dr.w]));
+  const pos = tf.add(params.get('refiner.pos_embed')!, tf.tensor2d(fixedSubPositionCodes(config), [nf, dr.w]));
+  g = tf.add(g.reshape([d.b * d.f, nf, dr.w]), pos.reshape([1, nf, dr.w]));
+  let h = g.reshape([rows * kk, dr.w]) as tf.Tensor2D;
+  for (let i = 0; i < r.numLayers; i++) {
+    const p = `refiner.blocks.${i}`;
+    h = adaLNBlock(params, p, h, cond, dr, [
+      (x) => spatialAttention(params, `${p}.attn_spatial`, x, dr, opts.spatialAttention ?? config.spatialAttention, hooks),
+      (x) => crossAttention(params, `${p}.attn_cross`, x, context, dr, config.maxTextLength, hooks),
+      (x) => linear(params, `${p}.ff.fc2`, gelu(linear(params, `${p}.ff.fc1`, x, hooks)), hooks),
+    ], hooks);
+  }
+  return fromSubPatches(outputLayer(params, 'refiner.', h, cond, dr, hooks), config.patchSize, r.patchSize);
 }
 
 // ---------------------------------------------------------------- model
@@ -188,7 +250,8 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
   const cond = silu(tf.add(tEmb, pooledPerFrame) as tf.Tensor2D);
 
   // 3. Patches -> tokens, plus learned spatial and frame positions.  [B·F·N, w]
-  let h = linear(params, 'patch_embed.proj', patchify(x, config.patchSize), hooks);
+  const patches = patchify(x, config.patchSize);
+  let h = linear(params, 'patch_embed.proj', patches, hooks);
   let spatialPos = params.get('pos_embed')!;
   let framePos = params.get('frame_embed')!;
   if (config.positionEncoding === 'sincos+learned') {
@@ -202,9 +265,9 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
   // 4. Blocks.
   for (let i = 0; i < config.numLayers; i++) h = block(params, config, i, h, cond, text.context, d, opts);
 
-  // 5. Final adaLN (shift, scale) and projection back to pixels.
-  const [shift, scale] = tf.split(linear(params, 'norm_out.linear', cond, hooks).reshape([b * f, 2, w]), 2, 1);
-  const out = linear(params, 'proj_out', modulate(layerNorm(h), shift, scale, d), hooks);
+  // 5. Final adaLN (shift, scale) and projection back to pixels, plus the refiner's correction.
+  let out = outputLayer(params, '', h, cond, d, hooks);
+  if (config.refiner) out = tf.add(out, refine(params, config, patches, h, cond, text.context, d, opts)) as tf.Tensor2D;
   const head = unpatchify(out, [b, f, hgt, wid, c], config.patchSize);
   if (config.prediction === 'velocity') return head;
   // 6. x0 head → velocity: v = (x_t − x̂0) / max(t, tMin).

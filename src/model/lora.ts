@@ -26,13 +26,19 @@ export { DEFAULT_LORA_TARGETS };
 
 export const DEFAULT_LORA_CONFIG: LoraConfig = { rank: 4, alpha: 4, dropout: 0, targetModules: [...DEFAULT_LORA_TARGETS] };
 
-/** The model's Linear modules matched by the config's target suffixes (error if none match). */
+/**
+ * The model's Linear modules matched by the config's target suffixes. Every target must match at
+ * least one module: a misspelt one (`ff.fc3`) is an error naming it, not a silently smaller adapter.
+ */
 export function resolveLoraTargets(config: ModelConfig, targets: string[]): string[] {
-  const modules = linearModules(config).filter((m) => targets.some((t) => m === t || m.endsWith(`.${t}`)));
-  if (modules.length === 0) {
-    throw new Error(`LoRA target modules ${JSON.stringify(targets)} match no Linear module of model "${config.name}". Valid suffixes include ${DEFAULT_LORA_TARGETS.join(', ')}, ff.fc1, ff.fc2.`);
+  const all = linearModules(config);
+  const matches = (m: string, t: string) => m === t || m.endsWith(`.${t}`);
+  const unmatched = targets.filter((t) => !all.some((m) => matches(m, t)));
+  if (targets.length === 0 || unmatched.length > 0) {
+    const which = targets.length === 0 ? 'An empty list of LoRA target modules' : `LoRA target module${unmatched.length > 1 ? 's' : ''} ${unmatched.map((t) => JSON.stringify(t)).join(', ')}`;
+    throw new Error(`${which} match${unmatched.length === 1 ? 'es' : ''} no Linear module of model "${config.name}". Valid suffixes include ${DEFAULT_LORA_TARGETS.join(', ')}, ff.fc1, ff.fc2.`);
   }
-  return modules;
+  return all.filter((m) => targets.some((t) => matches(m, t)));
 }
 
 export interface LoraModule {

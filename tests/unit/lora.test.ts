@@ -37,7 +37,10 @@ describe('LoRA', () => {
     const modules = resolveLoraTargets(config, DEFAULT_LORA_CONFIG.targetModules);
     expect(modules).toHaveLength(3 * 4 * config.numLayers);
     expect(modules).toContain('transformer_blocks.0.attn_cross.to_k');
-    expect(() => resolveLoraTargets(config, ['attn_spatial.to_z'])).toThrow(/match no Linear module/);
+    expect(() => resolveLoraTargets(config, ['attn_spatial.to_z'])).toThrow(/"attn_spatial\.to_z" matches no Linear module/);
+    // One misspelt target among good ones is named too, not dropped.
+    expect(() => resolveLoraTargets(config, [...DEFAULT_LORA_CONFIG.targetModules, 'ff.fc3'])).toThrow(/"ff\.fc3" matches no Linear module of model "tiny"/);
+    expect(() => resolveLoraTargets(config, [])).toThrow(/empty list of LoRA target modules/);
   });
   it('a fresh adapter (lora_B = 0) leaves the outputs unchanged', () => {
     const { params, run } = setup();
