@@ -14,6 +14,9 @@
  * object grown by the margin in pixels (src/world objectMask). The object is ~10 % of a frame and a
  * circle differs from a square by a few corner pixels; this puts the gradient where the shape is.
  * Batches are unchanged by it (the mask is a pure function of the scene).
+ * --add-refiner [--refiner-layers N --refiner-width W]: on --resume, put a zero-initialised refiner on the
+ * trained trunk (src/model/config.ts RefinerConfig). --train-only PREFIX: train only the parameters
+ * named PREFIX… (e.g. "refiner."), the rest frozen at the EMA weights.
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -37,7 +40,7 @@ const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
   'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
   'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '', 'focus-actions': '', 'focus-rate': '0',
-  'object-weight': '0', 'object-margin': '2', 'refiner-layers': '', 'refiner-width': '',
+  'object-weight': '0', 'object-margin': '2', 'refiner-layers': '', 'refiner-width': '', 'train-only': '',
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
 }, ['resume', 'add-refiner']);
@@ -158,7 +161,15 @@ async function main() {
   if (args['add-refiner'] === 'true') ({ config, params, ema, adam } = addRefiner(config, params, ema, adam));
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
-  const names = [...vars.keys()];
+  // --train-only PREFIX: only parameters whose names start with it train; the rest stay at the
+  // shipped (EMA) weights, and no gradient flows into them (tfjs differentiates only towards varList).
+  const trainOnly = args['train-only'];
+  const names = [...vars.keys()].filter((n) => n.startsWith(trainOnly));
+  if (names.length === 0) throw new Error(`--train-only "${trainOnly}" matches no parameter; try "refiner." or "transformer_blocks.3."`);
+  if (trainOnly !== '') {
+    for (const [name, v] of vars) if (!name.startsWith(trainOnly)) v.assign(ema.get(name)!);
+    console.log(`--train-only ${trainOnly}: ${names.length} of ${vars.size} tensors train; the others are frozen at the EMA weights`);
+  }
   const varList = names.map((n) => vars.get(n)!);
 
   let stopping = false;
@@ -179,7 +190,7 @@ async function main() {
     const gradMap = new Map(names.map((n, i) => [n, grads[varList[i].name]]));
     const lr = withFinalDecay(info.step, targetSteps, Number(args['decay-steps']),
       (step) => warmupCosine(step, Number(args.lr), Number(args.warmup), Number(args['schedule-steps'])));
-    const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: 1 });
+    const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: 1 }); // skips the frozen (no gradient)
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads), batch.x0, batch.eps, batch.ids, ...(batch.weights ? [batch.weights] : [])]);
     emaUpdate(asVariables(ema), vars, Math.min(Number(args['ema-decay']), (1 + info.step) / (10 + info.step)));

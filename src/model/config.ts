@@ -84,7 +84,7 @@ export interface RefinerConfig {
 }
 
 /** The refiner `npm run pretrain -- --add-refiner` puts on a trained `small` trunk. */
-export const DEFAULT_REFINER: RefinerConfig = { patchSize: 4, hiddenSize: 48, numHeads: 2, numLayers: 1 };
+export const DEFAULT_REFINER: RefinerConfig = { patchSize: 4, hiddenSize: 48, numHeads: 2, numLayers: 2 };
 
 /**
  * Fixed sin-cos code of positions 0..length−1 in `width` channels (pairs sin, cos): frequencies
