@@ -20,20 +20,15 @@
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { flowMatchingLoss, trainingTimes } from '../src/diffusion/flow';
-import { videoNoise } from '../src/diffusion/noise';
+import { flowMatchingLoss } from '../src/diffusion/flow';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, withFinalDecay, type AdamState } from '../src/diffusion/optim';
 import { DEFAULT_REFINER, validateConfig, type ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
-import { tokenizeBatch } from '../src/model/tokenizer';
-import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec } from '../src/world/prompt';
-import { ACTIONS, type Action } from '../src/world/vocab';
-import { objectMask, renderScene, sampleScene } from '../src/world/render';
-import { hashString, makeRng, randNormal } from '../src/world/rng';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
 import { useWasmBackend } from './lib/tf-node';
+import { parseFocusActions, pretrainBatch, type PretrainBatchOptions } from './lib/pretrain-batch';
 import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
@@ -58,52 +53,22 @@ if (!(objectWeight >= 0) || !(objectMargin >= 0)) {
   throw new Error(`--object-weight (${args['object-weight']}) and --object-margin (${args['object-margin']}) must be numbers ≥ 0`);
 }
 
-/** --focus-actions "moves left,moves right": a comma-separated subset of the world's actions. */
-function parseFocusActions(list: string): Action[] {
-  if (list.trim() === '') return [];
-  return list.split(',').map((word) => {
-    const action = word.trim();
-    if (!(ACTIONS as readonly string[]).includes(action)) {
-      throw new Error(`--focus-actions: unknown action "${action}". Actions: ${ACTIONS.join(', ')}.`);
-    }
-    return action as Action;
-  });
-}
+const batchOptions: PretrainBatchOptions = {
+  batchSize, focusActions, focusRate, objectWeight, objectMargin,
+  dropTextRate: Number(args['drop-text-rate']), firstFrameRate: Number(args['first-frame-rate']), tMean: Number(args['t-mean']), withNoise: true,
+};
 
-/** The batch of step k: a pure function of (seed, k). */
+/** The batch of step k as tensors: a pure function of (seed, k) (scripts/lib/pretrain-batch.ts). */
 function makeBatch(config: ModelConfig, seed: number, step: number) {
-  const rng = makeRng(hashString(`pretrain:${seed}:${step}`));
-  const shape = { frames: config.frames, height: config.height, width: config.width };
-  const per = config.frames * config.height * config.width * 3;
-  const x0 = new Float32Array(batchSize * per);
-  const eps = new Float32Array(batchSize * per);
-  const pixels = per / 3;
-  const weights = objectWeight > 0 ? new Float32Array(batchSize * pixels) : undefined;
-  const prompts: string[] = [];
-  const normals: number[] = [];
-  const firstFrame: boolean[] = [];
-  for (let i = 0; i < batchSize; i++) {
-    // --focus-rate of the samples draw their action from --focus-actions (no extra draw without one,
-    // so runs without the flag keep their batches).
-    const focused = focusActions.length > 0 && rng() < focusRate;
-    const spec = sampleTrainingSpec(rng, focused ? focusActions : ACTIONS);
-    const scene = sampleScene(spec, Math.floor(rng() * (HELD_OUT_SEED_BASE - 1)), shape);
-    x0.set(renderScene(scene, shape).data, i * per);
-    if (weights) weights.set(objectMask(scene, shape, objectMargin).map((m) => 1 + objectWeight * m), i * pixels);
-    eps.set(videoNoise(Math.floor(rng() * 2 ** 32), config.frames, per / config.frames, config.noiseCorrelation), i * per);
-    // Prompt dropout → the empty prompt, the unconditional branch of classifier-free guidance.
-    prompts.push(rng() < Number(args['drop-text-rate']) ? '' : formatPrompt(spec));
-    normals.push(randNormal(rng));
-    firstFrame.push(rng() < Number(args['first-frame-rate']));
-  }
+  const data = pretrainBatch(config, seed, step, batchOptions);
   const dims = [batchSize, config.frames, config.height, config.width, 3] as [number, number, number, number, number];
   return {
-    x0: tf.tensor5d(x0, dims),
-    eps: tf.tensor5d(eps, dims),
-    ids: tf.tensor2d(tokenizeBatch(prompts, config), [batchSize, config.maxTextLength], 'int32'),
-    t: trainingTimes(normals, config, Number(args['t-mean']), 1),
-    firstFrame,
-    weights: weights && tf.tensor4d(weights, [batchSize, config.frames, config.height, config.width]),
+    x0: tf.tensor5d(data.x0, dims),
+    eps: tf.tensor5d(data.eps!, dims),
+    ids: tf.tensor2d(data.ids, [batchSize, config.maxTextLength], 'int32'),
+    t: data.t,
+    firstFrame: data.firstFrame,
+    weights: data.weights ? tf.tensor4d(data.weights, [batchSize, config.frames, config.height, config.width]) : undefined,
   };
 }
 

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, toFloat32, type TensorEntry } from '../io/safetensors';
-import { validateConfig, type ModelConfig } from './config';
+import type { ModelConfig } from './config';
+import { CheckpointError, configFromMetadata } from './checkpoint-config';
 import { parameterSpecs, type Params } from './params';
+
+export { CheckpointError, configFromMetadata };
 
 /**
  * Checkpoints are safetensors (DESIGN §7): F32 tensors in PyTorch layout (Linear weight
@@ -13,13 +16,6 @@ export interface Checkpoint {
   params: Params;
   /** All `__metadata__` entries (training step, loss, …), config included. */
   metadata: Record<string, string>;
-}
-
-export class CheckpointError extends Error {
-  constructor(readonly fileName: string, readonly detail: string) {
-    super(`${fileName}: ${detail}`);
-    this.name = 'CheckpointError';
-  }
 }
 
 /**
@@ -41,32 +37,6 @@ export function paramsToTensors(config: ModelConfig, params: Params, prefix = ''
 export function checkpointToBytes(config: ModelConfig, params: Params, extraMetadata: Record<string, string> = {}): Uint8Array {
   const tensors = paramsToTensors(config, params);
   return serializeSafetensors(tensors, { ...extraMetadata, format: 'pt', config: JSON.stringify(config) });
-}
-
-/**
- * The model config stored in a file's `__metadata__.config`, with the defaults of fields added
- * after the file was written, validated. Throws CheckpointError naming the file.
- */
-export function configFromMetadata(json: string, fileName: string): ModelConfig {
-  let config: ModelConfig;
-  try {
-    config = JSON.parse(json) as ModelConfig;
-  } catch (e) {
-    throw new CheckpointError(fileName, `its __metadata__.config is not valid JSON (${(e as Error).message}); re-export the checkpoint.`);
-  }
-  // Checkpoints written before these fields existed: velocity head, independent frame noise, no shift,
-  // learned positions only, no refiner.
-  config.prediction ??= 'velocity';
-  config.noiseCorrelation ??= 0;
-  config.timeShift ??= 1;
-  config.positionEncoding ??= 'learned';
-  config.refiner ??= null;
-  try {
-    validateConfig(config, fileName);
-  } catch (e) {
-    throw new CheckpointError(fileName, `${(e as Error).message.replace(`${fileName}: `, '')}; re-export the checkpoint.`);
-  }
-  return config;
 }
 
 /**

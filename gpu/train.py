@@ -1,0 +1,175 @@
+"""Pretrain the studio's video DiT on a GPU with the PyTorch twin (gpu/twin.py).
+
+Batches come from the TypeScript world through the bundled batch server (`node gpu/build/batches.mjs`,
+the same pure function of (seed, step) as `npm run pretrain`), several processes at once; the noise
+is drawn on the GPU. Adam (β 0.9/0.99, ε 1e-8, global clip 1, as src/diffusion/optim.ts), an EMA
+(0.999) that is what gets written, linear warm-up, constant, then a linear decay to zero over the
+last --decay-steps. Stops at --steps or after --minutes, whichever comes first (a device call is
+limited), and always writes:
+  OUT/model.safetensors   the EMA weights as a studio checkpoint (loads in the page and `npm run eval`)
+  OUT/state.pt            raw weights, Adam and EMA, for --resume
+  OUT/log.json            loss per logged step, steps/s, settings
+    python3 gpu/train.py --preset small-p4 --out OUT [--init CHECKPOINT] [--resume OUT/state.pt]
+                         [--batch 256] [--lr 1e-3] [--steps N] [--minutes M] [--workers 12] [-- pretrain batch flags]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+from stream import BatchStream, node_json
+from twin import Model, TorchOps, flow_loss, read_safetensors, write_safetensors
+
+def init_params(specs, seed, device):
+    g = torch.Generator().manual_seed(seed)
+    params = {}
+    for s in specs:
+        shape = s['torchShape']
+        if s['init'] == 'zeros':
+            t = torch.zeros(shape)
+        elif s['init'] == 'ones':
+            t = torch.ones(shape)
+        elif s['init'] == 'normal02':
+            t = torch.randn(shape, generator=g) * 0.02
+        else:  # xavier-uniform on a Linear weight [out, in]
+            limit = (6.0 / (shape[0] + shape[1])) ** 0.5
+            t = (torch.rand(shape, generator=g) * 2 - 1) * limit
+        params[s['name']] = t.to(device)
+    return params
+
+
+def save_checkpoint(path, config, params, meta):
+    tensors = {k: v.detach().float().cpu().numpy() for k, v in params.items()}
+    write_safetensors(path, tensors, {**meta, 'format': 'pt', 'config': json.dumps(config, separators=(',', ':'))})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--preset', default='')
+    ap.add_argument('--init', default='', help='start from this studio checkpoint (its config and weights)')
+    ap.add_argument('--resume', default='', help='a state.pt written by this script')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--node', default='node')
+    ap.add_argument('--batch', type=int, default=256)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--warmup', type=int, default=200)
+    ap.add_argument('--steps', type=int, default=100000)
+    ap.add_argument('--decay-steps', type=int, default=0)
+    ap.add_argument('--minutes', type=float, default=0, help='stop (and save) after this long')
+    ap.add_argument('--ema-decay', type=float, default=0.999)
+    ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 2))
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--log-every', type=int, default=50)
+    ap.add_argument('--save-every', type=int, default=2000)
+    ap.add_argument('--compile', action='store_true')
+    a, batch_flags = ap.parse_known_args()
+    batch_flags = [x for x in batch_flags if x != '--']
+    start_time = time.time()
+    os.makedirs(a.out, exist_ok=True)
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+
+    state = torch.load(a.resume, map_location=device) if a.resume else None
+    if state:
+        config = state['config']
+    elif a.init:
+        tensors, meta = read_safetensors(a.init)
+        config = json.loads(meta['config'])
+    elif a.preset:
+        config = node_json(['--preset', a.preset, '--print-config'], a.node)
+    else:
+        sys.exit('give --preset NAME, --init CHECKPOINT or --resume STATE')
+    config_file = os.path.join(a.out, 'config.json')
+    with open(config_file, 'w') as fh:
+        json.dump(config, fh)
+    info = node_json(['--config-json', config_file, '--model-info'], a.node)
+    names = [s['name'] for s in info['specs']]
+
+    if state:
+        params = {k: v.to(device) for k, v in state['params'].items()}
+        ema = {k: v.to(device) for k, v in state['ema'].items()}
+        step0 = state['step']
+    else:
+        if a.init:
+            params = {k: torch.as_tensor(np.array(tensors[k], np.float32), device=device) for k in names}
+        else:
+            params = init_params(info['specs'], a.seed, device)
+        ema = {k: v.clone() for k, v in params.items()}
+        step0 = 0
+    for v in params.values():
+        v.requires_grad_(True)
+    opt = torch.optim.Adam(list(params.values()), lr=a.lr, betas=(0.9, 0.99), eps=1e-8)
+    if state:
+        opt.load_state_dict(state['opt'])
+
+    model = Model(TorchOps(device), config, info)
+    loss_fn = lambda P, x0, eps, t, ff, ids, w: flow_loss(model, P, x0, eps, t, ff, ids, w)
+    if a.compile:
+        loss_fn = torch.compile(loss_fn)
+
+    stream = BatchStream(config, config_file, a.batch, a.seed, step0, a.workers, batch_flags, a.node)
+
+    def lr_at(step):
+        if step < a.warmup:
+            return a.lr * (step + 1) / a.warmup
+        if a.decay_steps and step >= a.steps - a.decay_steps:
+            return a.lr * max(0.0, (a.steps - step) / a.decay_steps)
+        return a.lr
+
+    log = {'settings': {**vars(a), 'batch_flags': batch_flags, 'config': config}, 'loss': [], 'steps_per_s': None}
+    prev = os.path.join(a.out, 'log.json')
+    if state and os.path.exists(prev):
+        log['loss'] = json.load(open(prev))['loss']
+    step, window, t_window, last_loss = step0, [], time.time(), float('nan')
+
+    def save():
+        save_checkpoint(os.path.join(a.out, 'model.safetensors'), config, ema, {
+            'step': str(step), 'loss': f'{last_loss:.5f}', 'trainer': 'gpu/train.py (PyTorch twin, EMA weights)',
+            'batch': str(a.batch)})
+        torch.save({'config': config, 'step': step, 'params': {k: v.detach() for k, v in params.items()},
+                    'ema': ema, 'opt': opt.state_dict()}, os.path.join(a.out, 'state.pt'))
+        with open(os.path.join(a.out, 'log.json'), 'w') as fh:
+            json.dump(log, fh)
+
+    plist = [params[k] for k in names]
+    try:
+        while step < a.steps and not (a.minutes and time.time() - start_time > 60 * a.minutes):
+            _, x0, ids, t, ff, wts = stream.get()
+            for g in opt.param_groups:
+                g['lr'] = lr_at(step)
+            x0 = torch.as_tensor(x0, device=device)
+            eps = torch.randn_like(x0)
+            w = torch.as_tensor(wts, device=device) if wts is not None else None
+            loss = loss_fn(params, x0, eps, t, ff, torch.as_tensor(ids, device=device), w)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(plist, 1.0)
+            opt.step()
+            d = min(a.ema_decay, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for k in names:
+                    ema[k].mul_(d).add_(params[k].detach(), alpha=1 - d)
+            step += 1
+            window.append(loss.detach())
+            if step % a.log_every == 0:
+                last_loss = float(torch.stack(window).mean())
+                rate = len(window) / (time.time() - t_window)
+                log['loss'].append([step, round(last_loss, 5)])
+                log['steps_per_s'] = rate
+                print(f'step {step} loss {last_loss:.4f} lr {lr_at(step):.2e} {rate:.1f} steps/s queue {stream.queued()}', flush=True)
+                window, t_window = [], time.time()
+            if step % a.save_every == 0:
+                save()
+    finally:
+        save()
+        stream.close()
+        print(f'saved step {step} to {a.out} after {(time.time() - start_time) / 60:.1f} min', flush=True)
+
+
+if __name__ == '__main__':
+    main()
