@@ -7,10 +7,14 @@ is drawn on the GPU. Adam (β 0.9/0.99, ε 1e-8, global clip 1, as src/diffusion
 last --decay-steps. Stops at --steps or after --minutes, whichever comes first (a device call is
 limited), and always writes:
   OUT/model.safetensors   the EMA weights as a studio checkpoint (loads in the page and `npm run eval`)
-  OUT/state.pt            raw weights, Adam and EMA, for --resume
+  OUT/raw.safetensors     the raw weights (same format), for --resume
+  OUT/adam.pt             Adam's moments and the step, for --resume (each file < 16 MB for the device's $OUT)
   OUT/log.json            loss per logged step, steps/s, settings
-    python3 gpu/train.py --preset small-p4 --out OUT [--init CHECKPOINT] [--resume OUT/state.pt]
-                         [--batch 256] [--lr 1e-3] [--steps N] [--minutes M] [--workers 12] [-- pretrain batch flags]
+    python3 gpu/train.py --preset small-p4 --out OUT [--init CHECKPOINT] [--resume DIR]
+                         [--batch 256] [--lr 1e-3] [--steps N] [--minutes M --decay-minutes D] [--workers 12]
+                         [-- pretrain's batch flags, e.g. --focus-actions ... --focus-rate 0.25]
+With --minutes the learning rate decays linearly to zero over the last --decay-minutes (a call ends
+on time, not on a step count); without, over the last --decay-steps.
 """
 import argparse
 import json
@@ -51,7 +55,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--preset', default='')
     ap.add_argument('--init', default='', help='start from this studio checkpoint (its config and weights)')
-    ap.add_argument('--resume', default='', help='a state.pt written by this script')
+    ap.add_argument('--resume', default='', help='an --out folder of an earlier run (model, raw, adam)')
     ap.add_argument('--out', required=True)
     ap.add_argument('--node', default='node')
     ap.add_argument('--batch', type=int, default=256)
@@ -60,6 +64,7 @@ def main():
     ap.add_argument('--steps', type=int, default=100000)
     ap.add_argument('--decay-steps', type=int, default=0)
     ap.add_argument('--minutes', type=float, default=0, help='stop (and save) after this long')
+    ap.add_argument('--decay-minutes', type=float, default=0)
     ap.add_argument('--ema-decay', type=float, default=0.999)
     ap.add_argument('--workers', type=int, default=max(1, (os.cpu_count() or 2) - 2))
     ap.add_argument('--seed', type=int, default=1)
@@ -74,9 +79,10 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
 
-    state = torch.load(a.resume, map_location=device) if a.resume else None
-    if state:
-        config = state['config']
+    if a.resume:
+        tensors, meta = read_safetensors(os.path.join(a.resume, 'raw.safetensors'))
+        ema_tensors, _ = read_safetensors(os.path.join(a.resume, 'model.safetensors'))
+        config = json.loads(meta['config'])
     elif a.init:
         tensors, meta = read_safetensors(a.init)
         config = json.loads(meta['config'])
@@ -90,22 +96,16 @@ def main():
     info = node_json(['--config-json', config_file, '--model-info'], a.node)
     names = [s['name'] for s in info['specs']]
 
-    if state:
-        params = {k: v.to(device) for k, v in state['params'].items()}
-        ema = {k: v.to(device) for k, v in state['ema'].items()}
-        step0 = state['step']
-    else:
-        if a.init:
-            params = {k: torch.as_tensor(np.array(tensors[k], np.float32), device=device) for k in names}
-        else:
-            params = init_params(info['specs'], a.seed, device)
-        ema = {k: v.clone() for k, v in params.items()}
-        step0 = 0
+    load = lambda src: {k: torch.as_tensor(np.array(src[k], np.float32), device=device) for k in names}
+    adam = torch.load(os.path.join(a.resume, 'adam.pt'), map_location=device) if a.resume else None
+    params = load(tensors) if (a.resume or a.init) else init_params(info['specs'], a.seed, device)
+    ema = load(ema_tensors) if a.resume else {k: v.clone() for k, v in params.items()}
+    step0 = adam['step'] if adam else 0
     for v in params.values():
         v.requires_grad_(True)
     opt = torch.optim.Adam(list(params.values()), lr=a.lr, betas=(0.9, 0.99), eps=1e-8)
-    if state:
-        opt.load_state_dict(state['opt'])
+    if adam:
+        opt.load_state_dict(adam['opt'])
 
     model = Model(TorchOps(device), config, info)
     loss_fn = lambda P, x0, eps, t, ff, ids, w: flow_loss(model, P, x0, eps, t, ff, ids, w)
@@ -115,28 +115,30 @@ def main():
     stream = BatchStream(config, config_file, a.batch, a.seed, step0, a.workers, batch_flags, a.node)
 
     def lr_at(step):
-        if step < a.warmup:
-            return a.lr * (step + 1) / a.warmup
-        if a.decay_steps and step >= a.steps - a.decay_steps:
-            return a.lr * max(0.0, (a.steps - step) / a.decay_steps)
-        return a.lr
+        lr = a.lr * min(1.0, (step - step0 + 1) / a.warmup) if step0 == 0 else a.lr
+        if a.minutes and a.decay_minutes:
+            left = a.minutes - (time.time() - start_time) / 60
+            lr *= min(1.0, max(0.0, left / a.decay_minutes))
+        elif a.decay_steps and step >= a.steps - a.decay_steps:
+            lr *= max(0.0, (a.steps - step) / a.decay_steps)
+        return lr
 
     log = {'settings': {**vars(a), 'batch_flags': batch_flags, 'config': config}, 'loss': [], 'steps_per_s': None}
-    prev = os.path.join(a.out, 'log.json')
-    if state and os.path.exists(prev):
+    prev = os.path.join(a.resume, 'log.json') if a.resume else ''
+    if prev and os.path.exists(prev):
         log['loss'] = json.load(open(prev))['loss']
     step, window, t_window, last_loss = step0, [], time.time(), float('nan')
 
     def save():
-        save_checkpoint(os.path.join(a.out, 'model.safetensors'), config, ema, {
-            'step': str(step), 'loss': f'{last_loss:.5f}', 'trainer': 'gpu/train.py (PyTorch twin, EMA weights)',
-            'batch': str(a.batch)})
-        torch.save({'config': config, 'step': step, 'params': {k: v.detach() for k, v in params.items()},
-                    'ema': ema, 'opt': opt.state_dict()}, os.path.join(a.out, 'state.pt'))
+        meta = {'step': str(step), 'loss': f'{last_loss:.5f}', 'batch': str(a.batch)}
+        save_checkpoint(os.path.join(a.out, 'model.safetensors'), config, ema, {**meta, 'trainer': 'gpu/train.py (PyTorch twin, EMA weights)'})
+        save_checkpoint(os.path.join(a.out, 'raw.safetensors'), config, params, {**meta, 'trainer': 'gpu/train.py (PyTorch twin, raw weights)'})
+        torch.save({'step': step, 'opt': opt.state_dict()}, os.path.join(a.out, 'adam.pt'))
         with open(os.path.join(a.out, 'log.json'), 'w') as fh:
             json.dump(log, fh)
 
     plist = [params[k] for k in names]
+    elist = [ema[k] for k in names]
     try:
         while step < a.steps and not (a.minutes and time.time() - start_time > 60 * a.minutes):
             _, x0, ids, t, ff, wts = stream.get()
@@ -152,8 +154,8 @@ def main():
             opt.step()
             d = min(a.ema_decay, (1 + step) / (10 + step))
             with torch.no_grad():
-                for k in names:
-                    ema[k].mul_(d).add_(params[k].detach(), alpha=1 - d)
+                torch._foreach_mul_(elist, d)
+                torch._foreach_add_(elist, [p.detach() for p in plist], alpha=1 - d)
             step += 1
             window.append(loss.detach())
             if step % a.log_every == 0:
