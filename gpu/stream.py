@@ -31,7 +31,13 @@ def read_records(pipe, dims, lt, weighted, put):
         step, b, nbytes = struct.unpack('<III', head[4:])
         if head[:4] != b'VPOB':
             raise RuntimeError(f'batch stream out of sync (got {head[:4]!r})')
-        body = pipe.read(nbytes)
+        body = bytearray(nbytes)  # writable, so the arrays below are too (PyTorch takes them without a copy)
+        view, got = memoryview(body), 0
+        while got < nbytes:
+            n = pipe.readinto(view[got:])
+            if not n:
+                return
+            got += n
         at = 0
 
         def take(count, dtype):

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from stream import BatchStream, node_json
-from twin import Model, TorchOps, flow_loss, read_safetensors, write_safetensors
+from twin import Model, TorchOps, flow_loss, read_safetensors, save_checkpoint
 
 def init_params(specs, seed, device):
     g = torch.Generator().manual_seed(seed)
@@ -44,11 +44,6 @@ def init_params(specs, seed, device):
             t = (torch.rand(shape, generator=g) * 2 - 1) * limit
         params[s['name']] = t.to(device)
     return params
-
-
-def save_checkpoint(path, config, params, meta):
-    tensors = {k: v.detach().float().cpu().numpy() for k, v in params.items()}
-    write_safetensors(path, tensors, {**meta, 'format': 'pt', 'config': json.dumps(config, separators=(',', ':'))})
 
 
 def main():

@@ -67,7 +67,8 @@ class TorchOps:
         self.device = device
 
     def tensor(self, a):
-        return self.torch.as_tensor(np.asarray(a), device=self.device)
+        a = np.asarray(a)
+        return self.torch.as_tensor(a if a.flags.writeable else a.copy(), device=self.device)
 
     def transpose(self, x, axes):
         return x.permute(*axes)
@@ -404,3 +405,17 @@ def write_safetensors(path, tensors, metadata):
             fh.write(blob)
     import os
     os.replace(tmp, path)
+
+
+def save_checkpoint(path, config, params, meta):
+    """A studio checkpoint: F32 tensors in PyTorch layout, the config in __metadata__ (src/model/checkpoint.ts)."""
+    tensors = {k: (v.detach().float().cpu().numpy() if hasattr(v, 'detach') else np.asarray(v, np.float32)) for k, v in params.items()}
+    write_safetensors(path, tensors, {**meta, 'format': 'pt', 'config': json.dumps(config, separators=(',', ':'))})
+
+
+if __name__ == '__main__':
+    # python3 gpu/twin.py --resave FIXTURE OUT: the fixture's parameters as a studio checkpoint (tests).
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == '--resave':
+        t, m = read_safetensors(sys.argv[2])
+        save_checkpoint(sys.argv[3], json.loads(m['config']), {k: v for k, v in t.items() if not k.startswith(('input.', 'expected.'))}, {'step': '0'})

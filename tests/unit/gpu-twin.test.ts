@@ -7,23 +7,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
-import { writeParityFixture } from '../../scripts/lib/gpu-parity';
+import { randomParams, writeParityFixture } from '../../scripts/lib/gpu-parity';
+import { checkpointFromBytes } from '../../src/model/checkpoint';
 import { encodeRecord } from '../../scripts/lib/gpu-twin';
 import { pretrainBatch, type PretrainBatchOptions } from '../../scripts/lib/pretrain-batch';
 import type { ModelConfig } from '../../src/model/config';
 import { presetConfig } from '../../src/model/presets';
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const pythonWith = (modules: string) => ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0);
+/** A Python with NumPy (the twin's CPU back end). .ci/run makes sure there is one. */
+const numpyPython = pythonWith('numpy');
+const hasNumpy = numpyPython !== undefined;
+/** A Python with PyTorch (Debian's python3-torch, CPU, which .ci/run installs), for the PyTorch back end and the trainer. */
+const torchPython = pythonWith('torch, numpy');
 
 beforeAll(async () => {
   await useWasmBackend();
 });
 
-function parity(config: ModelConfig): { v_max_abs_err: number; v_max_abs: number; loss_rel_err: number } {
+function parity(config: ModelConfig, python = numpyPython!, backend = 'numpy'): { v_max_abs_err: number; v_max_abs: number; loss_rel_err: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-'));
   const file = path.join(dir, 'fixture.safetensors');
   writeParityFixture(file, config);
-  const out = execFileSync('python3', [path.resolve('gpu/parity.py'), file], { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+  const out = execFileSync(python, [path.resolve('gpu/parity.py'), file, '--backend', backend], { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
   fs.rmSync(dir, { recursive: true });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -44,6 +50,50 @@ describe.skipIf(!hasNumpy)('GPU twin parity (NumPy back end)', () => {
   }
 });
 
+describe.skipIf(!torchPython)('GPU twin on PyTorch (CPU here; the device runs the same code on CUDA)', () => {
+  const refined: ModelConfig = { ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned', refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 } };
+  for (const [name, config] of [['tiny with a refiner', refined], ['small', presetConfig('small')]] as const) {
+    it(`${name}: the PyTorch back end matches the TypeScript model`, () => {
+      const r = parity(config, torchPython, 'torch');
+      expect(r.v_max_abs_err).toBeLessThan(1e-4 * Math.max(1, r.v_max_abs));
+      expect(r.loss_rel_err).toBeLessThan(1e-5);
+    }, 120_000);
+  }
+  it('train.py trains tiny from the batch stream, writes a checkpoint the studio loads, and resumes', () => {
+    execFileSync('npm', ['run', '--silent', 'gpu:bundle'], { stdio: 'inherit' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-train-'));
+    const run = (out: string, extra: string[]) => execFileSync(torchPython!, [path.resolve('gpu/train.py'), '--out', out, '--batch', '8', '--workers', '1', '--log-every', '10', '--warmup', '20', ...extra], { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+    run(path.join(dir, 'a'), ['--preset', 'tiny', '--steps', '200']);
+    const log = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'log.json'), 'utf8')) as { loss: [number, number][] };
+    expect(log.loss.at(-1)![0]).toBe(200);
+    expect(log.loss.at(-1)![1]).toBeLessThan(log.loss[0][1] / 4); // it learns
+    const file = path.join(dir, 'a', 'model.safetensors');
+    const ck = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
+    expect([ck.config.name, ck.metadata.step]).toEqual(['tiny', '200']);
+    run(path.join(dir, 'b'), ['--resume', path.join(dir, 'a'), '--steps', '220']);
+    const resumed = JSON.parse(fs.readFileSync(path.join(dir, 'b', 'log.json'), 'utf8')) as { loss: [number, number][] };
+    expect(resumed.loss.map(([step]) => step).slice(-3)).toEqual([200, 210, 220]);
+    fs.rmSync(dir, { recursive: true });
+  }, 180_000);
+});
+
+describe.skipIf(!hasNumpy)('GPU twin checkpoints', () => {
+  it('a checkpoint twin.py writes loads in the studio with the same weights and config', () => {
+    const config = { ...presetConfig('tiny'), refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 1 } };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-ckpt-'));
+    const fixture = path.join(dir, 'fixture.safetensors');
+    const out = path.join(dir, 'model.safetensors');
+    const params = randomParams(config, 9);
+    writeParityFixture(fixture, config, params);
+    execFileSync(numpyPython!, [path.resolve('gpu/twin.py'), '--resave', fixture, out]);
+    const loaded = checkpointFromBytes(new Uint8Array(fs.readFileSync(out)), out);
+    fs.rmSync(dir, { recursive: true });
+    expect(loaded.config).toEqual(config);
+    expect(loaded.metadata.step).toBe('0');
+    for (const [name, t] of params) expect(Array.from(loaded.params.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+  });
+});
+
 describe.skipIf(!hasNumpy)('GPU batch stream through the bundled server', () => {
   it('gpu/stream.py reads from two servers the batches pretrain builds for those steps', () => {
     execFileSync('npm', ['run', '--silent', 'gpu:bundle'], { stdio: 'inherit' });
@@ -51,7 +101,7 @@ describe.skipIf(!hasNumpy)('GPU batch stream through the bundled server', () => 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-'));
     const configFile = path.join(dir, 'config.json');
     fs.writeFileSync(configFile, JSON.stringify(config));
-    const got = JSON.parse(execFileSync('python3', [path.resolve('gpu/stream.py'), '--check', configFile], { encoding: 'utf8' }));
+    const got = JSON.parse(execFileSync(numpyPython!, [path.resolve('gpu/stream.py'), '--check', configFile], { encoding: 'utf8' }));
     fs.rmSync(dir, { recursive: true });
     const options: PretrainBatchOptions = { batchSize: 3, focusActions: [], focusRate: 0, objectWeight: 0, objectMargin: 2, dropTextRate: 0.1, firstFrameRate: 0.25, tMean: 0, withNoise: false };
     // Whichever server answers first: server 0 makes steps 42, 44, …, server 1 makes 43, 45, ….
