@@ -3,6 +3,7 @@
  * detectors and metrics (tfjs-wasm).
  *   npm run eval -- --checkpoint public/models/small.safetensors --samples 128 --json eval.json
  *                   [--steps 24] [--guidance 2] [--first-frame] [--sheet contact.png]
+ *                   [--state checkpoints/small.state.safetensors]  (the run's raw weights, not the EMA)
  *                   [--noise-correlation ρ] [--time-shift s]  (sample under another prior/schedule than trained)
  * Held-out = the prompt combinations the grammar's split keeps out of training, with video seeds
  * ≥ HELD_OUT_SEED_BASE. The same prompts and seeds rendered by the world are scored too: the
@@ -23,9 +24,10 @@ import { withScheduleFlags } from './lib/config-flags';
 import { heldOutSet } from './lib/held-out';
 import { contactSheet, encodePng } from './lib/png';
 import { useWasmBackend } from './lib/tf-node';
+import { loadTrainState } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
-  checkpoint: 'public/models/small.safetensors', samples: '128', json: '', batch: '8',
+  checkpoint: 'public/models/small.safetensors', state: '', samples: '128', json: '', batch: '8',
   steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '', stochasticity: '0',
 }, ['first-frame']);
 
@@ -93,7 +95,10 @@ function printTable(model: Summary, truth: Summary): void {
 async function main() {
   await useWasmBackend();
   const checkpoint = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
-  const { params, metadata } = checkpoint;
+  const { metadata } = checkpoint;
+  // --state: the run's raw weights instead of the EMA (early in a run the EMA still lags behind).
+  const params = args.state ? loadTrainState(args.checkpoint, args.state).params : checkpoint.params;
+  const weights = args.state ? `raw weights of ${args.state}` : 'the file\'s weights';
   // Sample under another noise prior or schedule than the checkpoint's (ablations).
   const config = withScheduleFlags(checkpoint.config, args, ['noise-correlation', 'time-shift'], 'eval flags');
   const n = Number(args.samples);
@@ -128,7 +133,7 @@ async function main() {
     process.stdout.write(`\r${done}/${n} videos, ${(elapsed / done).toFixed(2)} s/video, ETA ${((n - done) * elapsed / done).toFixed(0)} s   `);
   }
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`\n${args.checkpoint} (step ${metadata.step ?? '?'}), ${n} held-out samples, ${args.steps} steps, guidance ${args.guidance}${args['first-frame'] === 'true' ? ', first-frame mode' : ''}: ${seconds.toFixed(0)} s\n`);
+  console.log(`\n${args.checkpoint} (step ${metadata.step ?? '?'}, ${weights}), ${n} held-out samples, ${args.steps} steps, guidance ${args.guidance}${args['first-frame'] === 'true' ? ', first-frame mode' : ''}: ${seconds.toFixed(0)} s\n`);
   const model = summarise(modelRows);
   const truth = summarise(truthRows);
   printTable(model, truth);
@@ -138,7 +143,7 @@ async function main() {
   printConfusion('action', actionConfusion);
   if (args.json) {
     fs.writeFileSync(args.json, JSON.stringify({
-      checkpoint: args.checkpoint, step: Number(metadata.step ?? NaN), config: config.name, samples: n, steps: Number(args.steps),
+      checkpoint: args.checkpoint, state: args.state || null, step: Number(metadata.step ?? NaN), config: config.name, samples: n, steps: Number(args.steps),
       guidance: Number(args.guidance), firstFrame: args['first-frame'] === 'true', seconds, secondsPerVideo: seconds / n,
       model, groundTruth: truth, metricKeys: METRIC_KEYS, shapeConfusion, actionConfusion,
       perSample: modelRows.map((r, i) => ({ prompt: formatPrompt(r.spec), seed: set[i].seed, detectedShape: r.detected.shape, detectedAction: r.detected.action, ...r.metrics })),
