@@ -10,6 +10,7 @@ file written here loads in the studio and in `npm run eval` unchanged.
 """
 import json
 import math
+import os
 import struct
 
 import numpy as np
@@ -403,7 +404,6 @@ def write_safetensors(path, tensors, metadata):
         fh.write(head)
         for blob in blobs:
             fh.write(blob)
-    import os
     os.replace(tmp, path)
 
 
@@ -416,6 +416,8 @@ def save_checkpoint(path, config, params, meta):
 if __name__ == '__main__':
     # python3 gpu/twin.py --resave FIXTURE OUT: the fixture's parameters as a studio checkpoint (tests).
     import sys
-    if len(sys.argv) == 4 and sys.argv[1] == '--resave':
+    if len(sys.argv) != 4 or sys.argv[1] != '--resave':
+        sys.exit('usage: python3 gpu/twin.py --resave FIXTURE OUT')
+    else:
         t, m = read_safetensors(sys.argv[2])
         save_checkpoint(sys.argv[3], json.loads(m['config']), {k: v for k, v in t.items() if not k.startswith(('input.', 'expected.'))}, {'step': '0'})
