@@ -66,6 +66,7 @@ def main():
     ap.add_argument('--log-every', type=int, default=50)
     ap.add_argument('--save-every', type=int, default=2000)
     ap.add_argument('--compile', action='store_true')
+    ap.add_argument('--name', default='', help='the config name to write (e.g. small, to ship a small-p4 run as the studio\'s small)')
     a, batch_flags = ap.parse_known_args()
     batch_flags = [x for x in batch_flags if x != '--']
     start_time = time.time()
@@ -85,6 +86,8 @@ def main():
         config = node_json(['--preset', a.preset, '--print-config'], a.node)
     else:
         sys.exit('give --preset NAME, --init CHECKPOINT or --resume STATE')
+    if a.name:
+        config = {**config, 'name': a.name}
     config_file = os.path.join(a.out, 'config.json')
     with open(config_file, 'w') as fh:
         json.dump(config, fh)
