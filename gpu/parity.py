@@ -1,6 +1,7 @@
 """Parity of the twin with the TypeScript model on a fixture written by tests/unit/gpu-twin.test.ts
 (or `npx tsx scripts/gpu-parity-fixture.ts`): the same parameters and inputs, the velocity and the
-flow-matching loss the TypeScript model computed. Prints JSON with the largest differences.
+flow-matching loss the TypeScript model computed. Prints JSON with the largest differences and
+exits 1 when they exceed the tolerance, so a device call stops before it trains.
     python3 gpu/parity.py FIXTURE [--backend numpy|torch] [--device cuda]
 """
 import argparse
@@ -17,6 +18,7 @@ def main():
     ap.add_argument('fixture')
     ap.add_argument('--backend', default='numpy', choices=['numpy', 'torch'])
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--tolerance', type=float, default=1e-4, help='largest |Δv| allowed, relative to max(1, |v|); the loss gets 1e-5')
     a = ap.parse_args()
     tensors, meta = read_safetensors(a.fixture)
     config = json.loads(meta['config'])
@@ -34,14 +36,18 @@ def main():
                      tensors['input.t'], tensors['input.first_frame'].astype(bool), ids)
     loss = float(loss if a.backend == 'numpy' else loss.item())
     want_loss = float(tensors['expected.loss'][0])
-    json.dump({
+    r = {
         'backend': a.backend,
         'v_max_abs_err': float(np.abs(v - want).max()),
         'v_max_abs': float(np.abs(want).max()),
         'loss': loss,
         'loss_rel_err': abs(loss - want_loss) / abs(want_loss),
-    }, sys.stdout)
+    }
+    r['ok'] = r['v_max_abs_err'] <= a.tolerance * max(1.0, r['v_max_abs']) and r['loss_rel_err'] <= 1e-5
+    json.dump(r, sys.stdout)
     print()
+    if not r['ok']:
+        sys.exit(f'parity FAILED on {a.fixture}: the twin does not compute what dit.ts computes; do not train with it')
 
 
 if __name__ == '__main__':
