@@ -16,20 +16,15 @@ import { configFromMetadata } from '../src/model/checkpoint-config';
 import { parseArgs } from './lib/args';
 import { presetConfig } from '../src/model/presets';
 import { encodeRecord, modelInfo } from './lib/gpu-twin';
-import { parseFocusActions, pretrainBatch } from './lib/pretrain-batch';
+import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
 
 const args = parseArgs(process.argv.slice(2), {
   'config-json': '', preset: '', seed: '1', start: '0', stride: '1', count: '0', batch: '256',
-  'focus-actions': '', 'focus-rate': '0', 'object-weight': '0', 'object-margin': '2',
-  'drop-text-rate': '0.1', 'first-frame-rate': '0.25', 't-mean': '0',
+  ...PRETRAIN_BATCH_FLAGS,
 }, ['model-info', 'print-config']);
 if (!args['config-json'] === !args.preset) throw new Error('give one of --config-json FILE (a model config, e.g. a checkpoint\'s __metadata__.config) or --preset NAME');
 const config = args.preset ? presetConfig(args.preset) : configFromMetadata(fs.readFileSync(args['config-json'], 'utf8'), args['config-json']);
-const options = {
-  batchSize: Number(args.batch), focusActions: parseFocusActions(args['focus-actions']), focusRate: Number(args['focus-rate']),
-  objectWeight: Number(args['object-weight']), objectMargin: Number(args['object-margin']),
-  dropTextRate: Number(args['drop-text-rate']), firstFrameRate: Number(args['first-frame-rate']), tMean: Number(args['t-mean']), withNoise: false,
-};
+const options = batchOptionsFromArgs(args, Number(args.batch), false);
 const seed = Number(args.seed);
 const stride = Number(args.stride);
 const count = Number(args.count);

@@ -7,9 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkpointFromBytes } from '../src/model/checkpoint';
-import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
-import { writeParityFixture } from './lib/gpu-parity';
+import { TINY_FULLY_OPTIONED, writeParityFixture } from './lib/gpu-parity';
 import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { out: '', checkpoint: 'public/models/small.safetensors' });
@@ -21,10 +20,7 @@ async function main() {
   const { config, params } = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
   const written = [
     ['checkpoint', writeParityFixture(path.join(args.out, 'parity-checkpoint.safetensors'), config, params)],
-    ['tiny-refiner', writeParityFixture(path.join(args.out, 'parity-tiny-refiner.safetensors'), {
-      ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned',
-      refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 },
-    })],
+    ['tiny-refiner', writeParityFixture(path.join(args.out, 'parity-tiny-refiner.safetensors'), TINY_FULLY_OPTIONED)],
   ] as const;
   for (const [name, { loss }] of written) console.log(`${path.join(args.out, `parity-${name}.safetensors`)}: loss ${loss.toFixed(6)}`);
 }

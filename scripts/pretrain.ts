@@ -28,14 +28,14 @@ import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
 import { useWasmBackend } from './lib/tf-node';
-import { parseFocusActions, pretrainBatch, type PretrainBatchOptions } from './lib/pretrain-batch';
+import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
 import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
-  'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999', 'first-frame-rate': '0.25',
-  'drop-text-rate': '0.1', 't-mean': '0', 'model-out': '', 'state-out': '', 'focus-actions': '', 'focus-rate': '0',
-  'object-weight': '0', 'object-margin': '2', 'refiner-layers': '', 'refiner-width': '', 'train-only': '',
+  'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999',
+  'model-out': '', 'state-out': '', 'refiner-layers': '', 'refiner-width': '', 'train-only': '',
+  ...PRETRAIN_BATCH_FLAGS,
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
 }, ['resume', 'add-refiner']);
@@ -45,18 +45,7 @@ const modelFile = args['model-out'] || `public/models/${configName}.safetensors`
 const stateFile = args['state-out'] || `checkpoints/${configName}.state.safetensors`;
 const targetSteps = Number(args.steps);
 const batchSize = Number(args.batch);
-const focusActions = parseFocusActions(args['focus-actions']);
-const focusRate = Number(args['focus-rate']);
-const objectWeight = Number(args['object-weight']);
-const objectMargin = Number(args['object-margin']);
-if (!(objectWeight >= 0) || !(objectMargin >= 0)) {
-  throw new Error(`--object-weight (${args['object-weight']}) and --object-margin (${args['object-margin']}) must be numbers ≥ 0`);
-}
-
-const batchOptions: PretrainBatchOptions = {
-  batchSize, focusActions, focusRate, objectWeight, objectMargin,
-  dropTextRate: Number(args['drop-text-rate']), firstFrameRate: Number(args['first-frame-rate']), tMean: Number(args['t-mean']), withNoise: true,
-};
+const batchOptions = batchOptionsFromArgs(args, batchSize, true);
 
 /** The batch of step k as tensors: a pure function of (seed, k) (scripts/lib/pretrain-batch.ts). */
 function makeBatch(config: ModelConfig, seed: number, step: number) {

@@ -61,6 +61,7 @@ function readShapes(params: Params, config: ModelConfig, t: number, seed: number
 
 async function main() {
   if (files.length === 0) throw new Error('--checkpoints needs one or more files, e.g. --checkpoints public/models/small.safetensors');
+  if (args.state && files.length > 1) throw new Error(`--state belongs to one run: give it with one checkpoint (the run's model file), not ${files.length}`);
   await useWasmBackend();
   const times = args.times.split(',').map(Number);
   for (const file of files) {

@@ -7,22 +7,17 @@ import { gaussianNoise } from '../../src/diffusion/noise';
 import { paramsToTensors } from '../../src/model/checkpoint';
 import type { ModelConfig } from '../../src/model/config';
 import { forward } from '../../src/model/dit';
-import { memoryShape, parameterSpecs, type Params } from '../../src/model/params';
+import { randomParams, type Params } from '../../src/model/params';
+import { presetConfig } from '../../src/model/presets';
 import { tokenizeBatch } from '../../src/model/tokenizer';
 import { serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
 import { modelInfo } from './gpu-twin';
 
-/** Every parameter N(0, 0.1²) (adaLN gates and output heads non-zero, so every path matters). */
-export function randomParams(config: ModelConfig, seed: number): Params {
-  const params: Params = new Map();
-  let s = seed;
-  for (const spec of parameterSpecs(config)) {
-    const shape = memoryShape(spec);
-    const n = shape.reduce((a, b) => a * b, 1);
-    params.set(spec.name, tf.tensor(Float32Array.from(gaussianNoise(s++, n), (v) => 0.1 * v), shape));
-  }
-  return params;
-}
+/** The tiny model with every option the shipped ones leave off: frame + causal attention, sin-cos positions, a refiner. */
+export const TINY_FULLY_OPTIONED: ModelConfig = {
+  ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned',
+  refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 },
+};
 
 /**
  * Write a fixture: `params` (memory layout; random when omitted), two videos (the second in

@@ -69,6 +69,25 @@ export function pretrainBatch(config: ModelConfig, seed: number, step: number, o
   return { x0, eps, weights, prompts, ids: tokenizeBatch(prompts, config), t: trainingTimes(normals, config, o.tMean, 1), firstFrame };
 }
 
+/** The batch's command-line flags and their defaults, shared by `npm run pretrain` and scripts/gpu-batches.ts. */
+export const PRETRAIN_BATCH_FLAGS = {
+  'focus-actions': '', 'focus-rate': '0', 'object-weight': '0', 'object-margin': '2',
+  'drop-text-rate': '0.1', 'first-frame-rate': '0.25', 't-mean': '0',
+};
+
+/** Batch options from parsed flags (PRETRAIN_BATCH_FLAGS), checked. */
+export function batchOptionsFromArgs(args: Record<keyof typeof PRETRAIN_BATCH_FLAGS, string>, batchSize: number, withNoise: boolean): PretrainBatchOptions {
+  const objectWeight = Number(args['object-weight']);
+  const objectMargin = Number(args['object-margin']);
+  if (!(objectWeight >= 0) || !(objectMargin >= 0)) {
+    throw new Error(`--object-weight (${args['object-weight']}) and --object-margin (${args['object-margin']}) must be numbers ≥ 0`);
+  }
+  return {
+    batchSize, focusActions: parseFocusActions(args['focus-actions']), focusRate: Number(args['focus-rate']), objectWeight, objectMargin,
+    dropTextRate: Number(args['drop-text-rate']), firstFrameRate: Number(args['first-frame-rate']), tMean: Number(args['t-mean']), withNoise,
+  };
+}
+
 /** --focus-actions "moves left,moves right": a comma-separated subset of the world's actions. */
 export function parseFocusActions(list: string): Action[] {
   if (list.trim() === '') return [];

@@ -7,7 +7,7 @@ import { flowMatchingLoss, frameTimes, interpolate, type FlowBatch } from '../di
 import { gaussianNoise } from '../diffusion/noise';
 import type { RefinerConfig, SpatialAttentionMode } from '../model/config';
 import { forward } from '../model/dit';
-import { memoryShape, parameterSpecs, type Params } from '../model/params';
+import { randomParams, type Params } from '../model/params';
 import { presetConfig } from '../model/presets';
 import { tokenizeBatch } from '../model/tokenizer';
 import { kernelDispatchCounts, kernelsStatus, resetKernelDispatchCounts, selectKernels } from '../kernels';
@@ -22,16 +22,9 @@ export interface ModelCase {
   seed?: number;
 }
 
-/** Every parameter random (adaLN gates and output projection non-zero), so every sub-layer matters. */
-function randomParams(config: ReturnType<typeof presetConfig>, seed: number): Map<string, tf.Variable> {
-  const params = new Map<string, tf.Variable>();
-  let s = seed;
-  for (const spec of parameterSpecs(config)) {
-    const shape = memoryShape(spec);
-    const n = shape.reduce((a, b) => a * b, 1);
-    params.set(spec.name, tf.variable(tf.tensor(Float32Array.from(gaussianNoise(s++, n), (v) => 0.1 * v), shape), true, `${spec.name}#${seed}`));
-  }
-  return params;
+/** Every parameter random (src/model/params.ts randomParams), as variables for the gradients. */
+function randomVariables(config: ReturnType<typeof presetConfig>, seed: number): Map<string, tf.Variable> {
+  return new Map([...randomParams(config, seed)].map(([name, t]) => [name, tf.variable(t, true, `${name}#${seed}`)]));
 }
 
 const PROMPTS = ['a red circle moves left', 'a blue square moves up on a white background', 'a green triangle bounces'];
@@ -61,7 +54,7 @@ export async function modelCase(c: ModelCase) {
   return onBackend('webgpu', async () => {
     const config = { ...presetConfig(c.config), ...(c.refiner ? { refiner: c.refiner } : {}) };
     const seed = c.seed ?? 11;
-    const params = randomParams(config, seed);
+    const params = randomVariables(config, seed);
     const batch = randomBatch(config, c.batch, seed + 100);
     const vars = [...params.values()];
     const opts = { spatialAttention: c.spatialAttention };

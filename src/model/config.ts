@@ -223,7 +223,7 @@ export function validateConfig(c: ModelConfig, source = 'config'): void {
   if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
   if (c.refiner !== null) {
     const r = c.refiner;
-    if (typeof r !== 'object' || r === undefined) fail(`refiner must be null or {patchSize, hiddenSize, numHeads, numLayers}, got ${JSON.stringify(r)}`);
+    if (typeof r !== 'object') fail(`refiner must be null or {patchSize, hiddenSize, numHeads, numLayers}, got ${JSON.stringify(r)}`);
     for (const key of ['patchSize', 'hiddenSize', 'numHeads', 'numLayers'] as const) {
       if (!Number.isInteger(r[key]) || r[key] <= 0) fail(`refiner.${key} must be a positive integer, got ${JSON.stringify(r[key])}`);
     }

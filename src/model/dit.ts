@@ -56,7 +56,7 @@ export function encodeText(params: Params, config: ModelConfig, ids: tf.Tensor2D
     const v = splitHeads(linear(params, `${p}.self_attn.v_proj`, x, hooks), b, lt, config.textHeads);
     h = tf.add(h, linear(params, `${p}.self_attn.out_proj`, mergeHeads(attention(q, k, v, { kind: 'full' })), hooks)) as tf.Tensor2D;
     const y = layerNorm(h, params, `${p}.layer_norm2`);
-    h = tf.add(h, linear(params, `${p}.mlp.fc2`, gelu(linear(params, `${p}.mlp.fc1`, y, hooks)), hooks)) as tf.Tensor2D;
+    h = tf.add(h, mlp(params, `${p}.mlp`, y, hooks)) as tf.Tensor2D;
   }
   h = layerNorm(h, params, 'text_encoder.final_layer_norm');
   // Masked mean over real tokens (<bos> included, so the empty prompt pools to its <bos>).
@@ -154,6 +154,11 @@ function adaLNBlock(params: Params, name: string, h: tf.Tensor2D, cond: tf.Tenso
   return h;
 }
 
+/** fc2(gelu(fc1(x))). */
+function mlp(params: Params, name: string, x: tf.Tensor2D, hooks?: LinearHooks): tf.Tensor2D {
+  return linear(params, `${name}.fc2`, gelu(linear(params, `${name}.fc1`, x, hooks)), hooks);
+}
+
 /** The final adaLN (shift, scale from `cond`) and the projection to pixels. */
 function outputLayer(params: Params, prefix: string, h: tf.Tensor2D, cond: tf.Tensor2D, d: Dims, hooks?: LinearHooks): tf.Tensor2D {
   const [shift, scale] = tf.split(linear(params, `${prefix}norm_out.linear`, cond, hooks).reshape([d.b * d.f, 2, d.w]), 2, 1);
@@ -168,7 +173,7 @@ function block(params: Params, config: ModelConfig, i: number, h: tf.Tensor2D, c
     (x) => spatialAttention(params, `${p}.attn_spatial`, x, d, opts.spatialAttention ?? config.spatialAttention, hooks),
     (x) => temporalAttention(params, `${p}.attn_temporal`, x, d, config.temporalAttention, hooks),
     (x) => crossAttention(params, `${p}.attn_cross`, x, context, d, config.maxTextLength, hooks),
-    (x) => linear(params, `${p}.ff.fc2`, gelu(linear(params, `${p}.ff.fc1`, x, hooks)), hooks),
+    (x) => mlp(params, `${p}.ff`, x, hooks),
   ], hooks);
 }
 
@@ -215,7 +220,7 @@ function refine(params: Params, config: ModelConfig, xPatches: tf.Tensor2D, trun
     h = adaLNBlock(params, p, h, cond, dr, [
       (x) => spatialAttention(params, `${p}.attn_spatial`, x, dr, opts.spatialAttention ?? config.spatialAttention, hooks),
       (x) => crossAttention(params, `${p}.attn_cross`, x, context, dr, config.maxTextLength, hooks),
-      (x) => linear(params, `${p}.ff.fc2`, gelu(linear(params, `${p}.ff.fc1`, x, hooks)), hooks),
+      (x) => mlp(params, `${p}.ff`, x, hooks),
     ], hooks);
   }
   return fromSubPatches(outputLayer(params, 'refiner.', h, cond, dr, hooks), config.patchSize, r.patchSize);

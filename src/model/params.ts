@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { gaussianNoise } from '../diffusion/noise';
 import type { ModelConfig } from './config';
 import { memoryShape, parameterSpecs } from './param-specs';
 
@@ -28,6 +29,21 @@ export function initParams(config: ModelConfig, seed: number, trainable = true):
     });
     params.set(spec.name, trainable ? tf.variable(t, true) : t);
     if (trainable) t.dispose();
+  }
+  return params;
+}
+
+/**
+ * Every parameter N(0, 0.1²) from seeded plain-JS noise (adaLN gates and output heads non-zero, so
+ * every path matters): the tests' and labs' model, the same on every backend.
+ */
+export function randomParams(config: ModelConfig, seed: number): Params {
+  const params: Params = new Map();
+  let s = seed;
+  for (const spec of parameterSpecs(config)) {
+    const shape = memoryShape(spec);
+    const n = shape.reduce((a, b) => a * b, 1);
+    params.set(spec.name, tf.tensor(Float32Array.from(gaussianNoise(s++, n), (v) => 0.1 * v), shape));
   }
   return params;
 }

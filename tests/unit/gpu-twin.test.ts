@@ -7,10 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../scripts/lib/tf-node';
-import { randomParams, writeParityFixture } from '../../scripts/lib/gpu-parity';
+import { TINY_FULLY_OPTIONED, writeParityFixture } from '../../scripts/lib/gpu-parity';
+import { randomParams } from '../../src/model/params';
 import { checkpointFromBytes } from '../../src/model/checkpoint';
 import { encodeRecord } from '../../scripts/lib/gpu-twin';
-import { pretrainBatch, type PretrainBatchOptions } from '../../scripts/lib/pretrain-batch';
+import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from '../../scripts/lib/pretrain-batch';
 import type { ModelConfig } from '../../src/model/config';
 import { presetConfig } from '../../src/model/presets';
 
@@ -37,7 +38,7 @@ function parity(config: ModelConfig, python = numpyPython!, backend = 'numpy'): 
 describe.skipIf(!hasNumpy)('GPU twin parity (NumPy back end)', () => {
   const cases: [string, ModelConfig][] = [
     ['tiny (sparse-causal, learned positions)', presetConfig('tiny')],
-    ['tiny, frame + causal temporal, sin-cos positions, refiner', { ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned', refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 } }],
+    ['tiny, frame + causal temporal, sin-cos positions, refiner', TINY_FULLY_OPTIONED],
     ['small', presetConfig('small')],
   ];
   for (const [name, config] of cases) {
@@ -51,8 +52,7 @@ describe.skipIf(!hasNumpy)('GPU twin parity (NumPy back end)', () => {
 });
 
 describe.skipIf(!torchPython)('GPU twin on PyTorch (CPU here; the device runs the same code on CUDA)', () => {
-  const refined: ModelConfig = { ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned', refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 } };
-  for (const [name, config] of [['tiny with a refiner', refined], ['small', presetConfig('small')]] as const) {
+  for (const [name, config] of [['tiny with a refiner', TINY_FULLY_OPTIONED], ['small', presetConfig('small')]] as const) {
     it(`${name}: the PyTorch back end matches the TypeScript model`, () => {
       const r = parity(config, torchPython, 'torch');
       expect(r.v_max_abs_err).toBeLessThan(1e-4 * Math.max(1, r.v_max_abs));
@@ -103,7 +103,7 @@ describe.skipIf(!hasNumpy)('GPU batch stream through the bundled server', () => 
     fs.writeFileSync(configFile, JSON.stringify(config));
     const got = JSON.parse(execFileSync(numpyPython!, [path.resolve('gpu/stream.py'), '--check', configFile], { encoding: 'utf8' }));
     fs.rmSync(dir, { recursive: true });
-    const options: PretrainBatchOptions = { batchSize: 3, focusActions: [], focusRate: 0, objectWeight: 0, objectMargin: 2, dropTextRate: 0.1, firstFrameRate: 0.25, tMean: 0, withNoise: false };
+    const options = batchOptionsFromArgs(PRETRAIN_BATCH_FLAGS, 3, false);
     // Whichever server answers first: server 0 makes steps 42, 44, …, server 1 makes 43, 45, ….
     expect(got.map((r: { step: number }) => r.step).every((step: number) => step >= 42 && step < 46)).toBe(true);
     for (const r of got) {
@@ -120,7 +120,7 @@ describe.skipIf(!hasNumpy)('GPU batch stream through the bundled server', () => 
 describe('GPU batch stream', () => {
   it('a record carries exactly pretrain\'s batch of that step (x0, ids, t, first-frame flags)', () => {
     const config = presetConfig('tiny');
-    const options: PretrainBatchOptions = { batchSize: 3, focusActions: [], focusRate: 0, objectWeight: 0, objectMargin: 2, dropTextRate: 0.1, firstFrameRate: 0.25, tMean: 0, withNoise: false };
+    const options = batchOptionsFromArgs(PRETRAIN_BATCH_FLAGS, 3, false);
     const batch = pretrainBatch(config, 1, 42, options);
     const withNoise = pretrainBatch(config, 1, 42, { ...options, withNoise: true });
     expect(Buffer.from(withNoise.x0.buffer).equals(Buffer.from(batch.x0.buffer))).toBe(true); // ε's draw keeps the stream aligned

@@ -5,7 +5,7 @@ import { attention, gatherSparseCausalKV, referenceAttention, type AttentionMask
 import { BOS_ID, fixedPositionCodes, fixedSubPositionCodes, PAD_ID, PREDICTION_T_MIN, sincosCode, tokensPerFrame, type ModelConfig } from '../../src/model/config';
 import { forward, fromSubPatches, patchify, toSubPatches } from '../../src/model/dit';
 import { matmulBias } from '../../src/model/layers';
-import { countParameters, initParams, parameterSpecs, type Params } from '../../src/model/params';
+import { countParameters, initParams, randomParams as seededRandomParams, type Params } from '../../src/model/params';
 import { presetConfig } from '../../src/model/presets';
 import { tokenize, tokenizeBatch } from '../../src/model/tokenizer';
 import { gaussianNoise } from '../../src/diffusion/noise';
@@ -16,16 +16,7 @@ beforeAll(async () => {
 });
 
 /** Params with every tensor random (adaLN gates non-zero), so every sub-layer matters. */
-function randomParams(config: ModelConfig, seed = 3): Params {
-  const p: Params = new Map();
-  let s = seed;
-  for (const spec of parameterSpecs(config)) {
-    const shape = spec.transposed ? [spec.torchShape[1], spec.torchShape[0]] : spec.torchShape;
-    const n = shape.reduce((a, b) => a * b, 1);
-    p.set(spec.name, tf.tensor(Float32Array.from(gaussianNoise(s++, n), (v) => 0.1 * v), shape));
-  }
-  return p;
-}
+const randomParams = (config: ModelConfig, seed = 3): Params => seededRandomParams(config, seed);
 
 function inputs(config: ModelConfig, b: number, seed = 7) {
   const { frames: f, height: h, width: w } = config;
