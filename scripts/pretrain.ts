@@ -22,14 +22,14 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../src/diffusion/flow';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, withFinalDecay, type AdamState } from '../src/diffusion/optim';
-import { DEFAULT_REFINER, validateConfig, type ModelConfig } from '../src/model/config';
+import { DEFAULT_REFINER, type ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
 import { useWasmBackend } from './lib/tf-node';
 import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
-import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
+import { addRefiner, loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
@@ -61,32 +61,6 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
   };
 }
 
-/**
- * --add-refiner: give a trained trunk the refiner (config DEFAULT_REFINER, --refiner-layers and
- * --refiner-width override). Its parameters start at their initialisation (zero output, so the model
- * is unchanged), in the EMA too, with fresh Adam moments; the trunk keeps its weights and moments.
- */
-function addRefiner(config: ModelConfig, params: Params, ema: Params, adam: AdamState) {
-  if (config.refiner) throw new Error(`--add-refiner: the run already has a refiner (${JSON.stringify(config.refiner)}); drop the flag to resume it.`);
-  const refiner = {
-    ...DEFAULT_REFINER,
-    ...(args['refiner-layers'] !== '' ? { numLayers: Number(args['refiner-layers']) } : {}),
-    ...(args['refiner-width'] !== '' ? { hiddenSize: Number(args['refiner-width']) } : {}),
-  };
-  const next: ModelConfig = { ...config, refiner };
-  validateConfig(next, '--add-refiner');
-  const fresh = initParams(next, Number(args.seed) + 1);
-  for (const [name, t] of fresh) {
-    if (params.has(name)) { t.dispose(); continue; }
-    params.set(name, t);
-    ema.set(name, tf.variable(t.clone(), true));
-    adam.m.set(name, tf.zerosLike(t));
-    adam.v.set(name, tf.zerosLike(t));
-  }
-  console.log(`--add-refiner: ${JSON.stringify(refiner)}, ${countParameters(next) - countParameters(config)} new parameters`);
-  return { config: next, params, ema, adam };
-}
-
 function asVariables(p: Params): Map<string, tf.Variable> {
   return p as unknown as Map<string, tf.Variable>;
 }
@@ -112,7 +86,16 @@ async function main() {
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
   config = withScheduleFlags(config, args, ['noise-correlation', 'time-shift', 'position-encoding'], 'pretrain flags');
-  if (args['add-refiner'] === 'true') ({ config, params, ema, adam } = addRefiner(config, params, ema, adam));
+  if (args['add-refiner'] === 'true') {
+    const refiner = {
+      ...DEFAULT_REFINER,
+      ...(args['refiner-layers'] !== '' ? { numLayers: Number(args['refiner-layers']) } : {}),
+      ...(args['refiner-width'] !== '' ? { hiddenSize: Number(args['refiner-width']) } : {}),
+    };
+    const before = countParameters(config);
+    config = addRefiner(config, refiner, { params, ema, adam }, Number(args.seed) + 1);
+    console.log(`--add-refiner: ${JSON.stringify(refiner)}, ${countParameters(config) - before} new parameters`);
+  }
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
   // --train-only PREFIX: only parameters whose names start with it train; the rest stay at the
