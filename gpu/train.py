@@ -9,8 +9,8 @@ limited), and always writes:
   OUT/model.safetensors   the EMA weights as a studio checkpoint (loads in the page and `npm run eval`)
   OUT/raw.safetensors     the raw weights (same format), for --resume
   OUT/adam.pt             Adam's moments and the step, for --resume (each file < 16 MB for the device's $OUT)
-  OUT/log.json            loss per logged step, steps/s, settings
-    python3 gpu/train.py --preset small-p4 --out OUT [--init CHECKPOINT] [--resume DIR]
+  OUT/log.json            loss per logged step, steps/s, seconds of training (all calls of a run), settings
+    python3 gpu/train.py --preset small --out OUT [--init CHECKPOINT] [--resume DIR]
                          [--batch 256] [--lr 1e-3] [--steps N] [--minutes M --decay-minutes D] [--workers 12]
                          [-- pretrain's batch flags, e.g. --focus-actions ... --focus-rate 0.25]
 With --minutes the learning rate decays linearly to zero over the last --decay-minutes (a call ends
@@ -66,7 +66,7 @@ def main():
     ap.add_argument('--log-every', type=int, default=50)
     ap.add_argument('--save-every', type=int, default=2000)
     ap.add_argument('--compile', action='store_true')
-    ap.add_argument('--name', default='', help='the config name to write (e.g. small, to ship a small-p4 run as the studio\'s small)')
+    ap.add_argument('--name', default='', help='the config name to write (the page names a model by it)')
     a, batch_flags = ap.parse_known_args()
     batch_flags = [x for x in batch_flags if x != '--']
     start_time = time.time()
@@ -123,11 +123,14 @@ def main():
 
     log = {'settings': {**vars(a), 'batch_flags': batch_flags, 'config': config}, 'loss': [], 'steps_per_s': None}
     prev = os.path.join(a.resume, 'log.json') if a.resume else ''
+    prev_seconds = 0.0
     if prev and os.path.exists(prev):
-        log['loss'] = json.load(open(prev))['loss']
+        prev_log = json.load(open(prev))
+        log['loss'], prev_seconds = prev_log['loss'], prev_log.get('seconds', 0.0)
     step, window, t_window, last_loss = step0, [], time.time(), float('nan')
 
     def save():
+        log['seconds'] = prev_seconds + time.time() - start_time  # training time over all calls of the run
         meta = {'step': str(step), 'loss': f'{last_loss:.5f}', 'batch': str(a.batch)}
         save_checkpoint(os.path.join(a.out, 'model.safetensors'), config, ema, {**meta, 'trainer': 'gpu/train.py (PyTorch twin, EMA weights)'})
         save_checkpoint(os.path.join(a.out, 'raw.safetensors'), config, params, {**meta, 'trainer': 'gpu/train.py (PyTorch twin, raw weights)'})

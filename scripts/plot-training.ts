@@ -1,6 +1,8 @@
 /**
- * Plot the pretraining loss curve recorded in a state file's __metadata__ as an SVG.
+ * Plot the pretraining loss curve recorded in a state file's __metadata__ (`npm run pretrain`), or
+ * in a GPU run's log.json (gpu/train.py), as an SVG.
  *   npx tsx scripts/plot-training.ts --state checkpoints/small.state.safetensors --out docs/pretrain-small-loss.svg
+ *   npx tsx scripts/plot-training.ts --log RUN/log.json --out docs/pretrain-small-loss.svg
  *        [--marks "5200:time shift 3;7200:sin-cos positions"]  (steps where the recipe changed)
  */
 import fs from 'node:fs';
@@ -8,11 +10,26 @@ import { parseSafetensors } from '../src/io/safetensors';
 import { parseArgs } from './lib/args';
 import type { RunInfo } from './lib/train-state';
 
-const args = parseArgs(process.argv.slice(2), { state: 'checkpoints/small.state.safetensors', out: 'docs/pretrain-small-loss.svg', smooth: '10', marks: '' });
-const { metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(args.state)), args.state);
-const run = JSON.parse(metadata.run) as RunInfo;
-const points = run.lossHistory;
-if (points.length < 2) throw new Error(`${args.state} has ${points.length} loss points; train longer before plotting.`);
+const args = parseArgs(process.argv.slice(2), { state: 'checkpoints/small.state.safetensors', log: '', out: 'docs/pretrain-small-loss.svg', smooth: '10', marks: '' });
+
+interface Curve { name: string; points: [number, number][]; hours: number | null; source: string }
+
+/** gpu/train.py's log.json: {loss: [[step, loss]], seconds?, settings: {config}}. */
+function curveFromGpuLog(file: string): Curve {
+  const log = JSON.parse(fs.readFileSync(file, 'utf8')) as { loss?: [number, number][]; seconds?: number; settings?: { config?: { name?: string } } };
+  if (!Array.isArray(log.loss) || !log.settings?.config?.name) throw new Error(`${file} is not a gpu/train.py log.json (no "loss" list or no settings.config).`);
+  return { name: log.settings.config.name, points: log.loss, hours: log.seconds ? log.seconds / 3600 : null, source: file };
+}
+
+function curveFromState(file: string): Curve {
+  const { metadata } = parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  const run = JSON.parse(metadata.run) as RunInfo;
+  return { name: JSON.parse(metadata.config).name, points: run.lossHistory, hours: run.wallSeconds / 3600, source: file };
+}
+
+const curve = args.log ? curveFromGpuLog(args.log) : curveFromState(args.state);
+const points = curve.points;
+if (points.length < 2) throw new Error(`${curve.source} has ${points.length} loss points; train longer before plotting.`);
 
 // Moving average over `smooth` log windows: the raw per-window loss is noisy (batch 16, random t).
 const k = Number(args.smooth);
@@ -37,7 +54,7 @@ const marks = args.marks.split(';').filter(Boolean).map((m) => {
 });
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
 <rect width="${W}" height="${H}" fill="white"/>
-<text x="${L}" y="16" font-size="13">Pretraining loss (log scale), ${JSON.parse(metadata.config).name} (moving average of ${k}×${points.length > 1 ? points[1][0] - points[0][0] : 1} steps) — ${(run.wallSeconds / 3600).toFixed(2)} h, step ${run.step}</text>
+<text x="${L}" y="16" font-size="13">Pretraining loss (log scale), ${curve.name} (moving average of ${k}×${points[1][0] - points[0][0]} steps) — ${curve.hours === null ? '' : `${curve.hours.toFixed(2)} h, `}step ${maxStep}</text>
 ${yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toPrecision(2)}</text>`).join('\n')}
 ${xTicks.map((s) => `<text x="${x(s)}" y="${H - B + 16}" text-anchor="middle">${s}</text>`).join('\n')}
 <text x="${(W + L) / 2}" y="${H - 6}" text-anchor="middle">step</text>

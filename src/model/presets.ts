@@ -8,22 +8,24 @@ export function worldVocab(): string[] {
 
 /**
  * `tiny`: browser tests on SwiftShader (4 frames 16×16, 64 tokens).
- * `small`: the shipped default (8 frames 32×32, 8×8 patches → 16 tokens per frame, 128 tokens,
- * 1.29 M parameters). Sized to pretrain on one CPU core with tfjs-wasm: a batch-16 training step
- * takes ~1.05 s with `frame` spatial attention (1.5 s sparse-causal; 4×4 patches at width 64
- * took 3.1 s), and a CFG sampling step ~50 ms. Fewer tokens and more steps beat width here
- * (the Foundation issue's prototype). Sparse-causal attention stays available per call.
+ * `small`: the shipped default (8 frames 32×32, 4×4 patches → 64 tokens per frame, 512 tokens,
+ * 1.27 M parameters), pretrained on a GPU with the PyTorch twin (gpu/README.md): 9,219 steps of
+ * batch 256 in 11.5 min on one H200. On one CPU core a batch-16 step takes ~4 s, so it is not
+ * trained here; `small-p8` is.
+ * `small-p8`: the same network with 8×8 patches (16 tokens per frame, 128 tokens, 1.29 M
+ * parameters), the shipped default until session 8. Sized to pretrain on one CPU core with
+ * tfjs-wasm: a batch-16 step takes ~1.05 s with `frame` spatial attention (1.5 s sparse-causal),
+ * and a CFG sampling step ~50 ms. After 376 k videos (23,500 steps of 16, 8.5 h) it still drew
+ * circles and squares as one rounded blob (shape 60.9 %): a circle and a square differ inside one
+ * 8×8 patch (README, "Where the shape is lost"). With 4×4 patches their corners are separate
+ * tokens, and 2.4 M videos on the GPU gave shape 97 %.
  * Schedule and positions (session 2): time shift 3 and fixed sin-cos positions under the learned
  * ones. With learned positions only, 7,200 steps never learned where a prompt's object starts
  * (x̂0 at t = 0.98 was the same for "moves right" and "moves up"); adding the sin-cos codes took the
  * same run from 0 % to 31 % direction accuracy and from 0.12 to 0.57 subject consistency in 1,700 steps.
- * `small-p4`: `small` with 4×4 patches (64 tokens per frame, 512 in all), for the shape gap: in
- * `small` a circle and a square differ inside one 8×8 patch and the trained network's x̂0 for the
- * two words differs by RMS 0.008 (README, "Where the shape is lost"); here their corners are separate
- * tokens. ~4–5 s a training step on one core, so a pretraining run spans sessions.
  */
 const SMALL = {
-  name: 'small', frames: 8, height: 32, width: 32, patchSize: 8,
+  name: 'small', frames: 8, height: 32, width: 32, patchSize: 4,
   hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
   textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
   spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
@@ -39,7 +41,7 @@ export const PRESETS = {
     refiner: null,
   },
   small: SMALL,
-  'small-p4': { ...SMALL, name: 'small-p4', patchSize: 4 },
+  'small-p8': { ...SMALL, name: 'small-p8', patchSize: 8 },
 } as const satisfies Record<string, Omit<ModelConfig, 'vocab'>>;
 
 export type PresetName = keyof typeof PRESETS;

@@ -64,15 +64,17 @@ describe.skipIf(!torchPython)('GPU twin on PyTorch (CPU here; the device runs th
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-train-'));
     const run = (out: string, extra: string[]) => execFileSync(torchPython!, [path.resolve('gpu/train.py'), '--out', out, '--batch', '8', '--workers', '1', '--log-every', '10', '--warmup', '20', ...extra], { encoding: 'utf8', env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
     run(path.join(dir, 'a'), ['--preset', 'tiny', '--steps', '200']);
-    const log = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'log.json'), 'utf8')) as { loss: [number, number][] };
+    const log = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'log.json'), 'utf8')) as { loss: [number, number][]; seconds: number };
     expect(log.loss.at(-1)![0]).toBe(200);
+    expect(log.seconds).toBeGreaterThan(0);
     expect(log.loss.at(-1)![1]).toBeLessThan(log.loss[0][1] / 4); // it learns
     const file = path.join(dir, 'a', 'model.safetensors');
     const ck = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
     expect([ck.config.name, ck.metadata.step]).toEqual(['tiny', '200']);
     run(path.join(dir, 'b'), ['--resume', path.join(dir, 'a'), '--steps', '220']);
-    const resumed = JSON.parse(fs.readFileSync(path.join(dir, 'b', 'log.json'), 'utf8')) as { loss: [number, number][] };
+    const resumed = JSON.parse(fs.readFileSync(path.join(dir, 'b', 'log.json'), 'utf8')) as { loss: [number, number][]; seconds: number };
     expect(resumed.loss.map(([step]) => step).slice(-3)).toEqual([200, 210, 220]);
+    expect(resumed.seconds).toBeGreaterThan(log.seconds); // training time adds up over the calls of a run
     fs.rmSync(dir, { recursive: true });
   }, 180_000);
 });

@@ -182,18 +182,18 @@ describe('video DiT', () => {
     expect(tf.max(tf.abs(tf.sub(tf.slice(y2, [0, 1], [1, 1]), tf.slice(y2, [0, f - 1], [1, 1])))).dataSync()[0]).toBeLessThan(1e-5);
   });
   it('the shipped configs have the sizes the README states', () => {
-    expect(tokensPerFrame(presetConfig('small'))).toBe(16);
+    expect(tokensPerFrame(presetConfig('small'))).toBe(64);
     expect(countParameters(presetConfig('small'))).toBeLessThan(20e6 / 4); // F32 file < 20 MB
   });
-  it('small-p4 is small with a token per 4×4 patch: 64 per frame, same widths, a video out', () => {
+  it('small-p8 is small with a token per 8×8 patch: 16 per frame, same widths, a video out', () => {
     const small = presetConfig('small');
-    const p4 = presetConfig('small-p4');
-    expect(tokensPerFrame(p4)).toBe(64);
-    expect({ ...p4, name: 'small', patchSize: 8 }).toEqual(small);
-    const params = initParams(p4, 3);
-    const [f, h, w] = [p4.frames, p4.height, p4.width];
-    const ids = tf.tensor2d(tokenizeBatch(['a red circle moves left'], p4), [1, p4.maxTextLength], 'int32');
-    const y = forward(params, p4, tf.tensor5d(gaussianNoise(5, f * h * w * 3), [1, f, h, w, 3]), tf.fill([1, f], 0.5) as tf.Tensor2D, ids);
+    const p8 = presetConfig('small-p8');
+    expect(tokensPerFrame(p8)).toBe(16);
+    expect({ ...p8, name: 'small', patchSize: 4 }).toEqual(small);
+    const params = initParams(p8, 3);
+    const [f, h, w] = [p8.frames, p8.height, p8.width];
+    const ids = tf.tensor2d(tokenizeBatch(['a red circle moves left'], p8), [1, p8.maxTextLength], 'int32');
+    const y = forward(params, p8, tf.tensor5d(gaussianNoise(5, f * h * w * 3), [1, f, h, w, 3]), tf.fill([1, f], 0.5) as tf.Tensor2D, ids);
     expect(y.shape).toEqual([1, f, h, w, 3]);
     expect(Number.isFinite(tf.sum(tf.abs(y)).dataSync()[0])).toBe(true);
   });
