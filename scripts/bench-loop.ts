@@ -41,6 +41,7 @@ import type { Judgment, Pair, RoundHyperParameters, RoundMethod, RoundRecord } f
 import { createSimulatedAnnotator, type SimulatedAnnotator } from '../src/world/annotator';
 import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type MetricKey, type VideoMetrics } from '../src/world/metrics';
 import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec, type PromptSpec } from '../src/world/prompt';
+import { render } from '../src/world/render';
 import { hashString, makeRng } from '../src/world/rng';
 import type { Video } from '../src/world/video';
 import { parseArgs } from './lib/args';
@@ -196,7 +197,11 @@ async function main() {
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`Unknown variant "${v}". Variants: ${VARIANTS.join(', ')}.`);
   const labelAnnotator = () => createSimulatedAnnotator({ noise: Number(args['label-noise']), tieRate: Number(args['tie-rate']), bothBadThreshold: 0.3, seed: Number(args.seed) });
   // The judge of round k vs base: noiseless, a tie only when the two are practically equal.
-  const judge = createSimulatedAnnotator({ noise: 0, tieRate: 1, tieMargin: 0.01, seed: 0 });
+  const newJudge = () => createSimulatedAnnotator({ noise: 0, tieRate: 1, tieMargin: 0.01, seed: 0 });
+  const judge = newJudge();
+  /** Per held-out item: 1 if `videos[i]` beats the base video, ½ a tie, 0 a loss. */
+  const winScores = (by: SimulatedAnnotator, videos: readonly Video[]) =>
+    videos.map((v, i) => ({ left: 1, right: 0, tie: 0.5, 'both-bad': 0.5 })[by.judge(evalItems[i].spec, v, baseVideos[i])]);
   console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairCount} pairs, variants ${variants.join(', ')}, sampler ${sampler.steps} steps CFG ${sampler.guidance}`);
 
   // 1. Held-out prompts with fixed seeds: base videos once; all variants compare against them.
@@ -207,6 +212,9 @@ async function main() {
   const baseVideos: Video[] = baseData.map((data) => ({ frames: config.frames, height: config.height, width: config.width, data }));
   const baseMetricList = baseVideos.map((v, i) => videoMetrics(v, evalItems[i].spec));
   const baseMetrics = aggregateMetrics(baseMetricList);
+  // The ceiling: the rendered ground truth of each held-out item against the base, by the same
+  // (separate) judge — what a perfect round would score; no round can win more often.
+  const ceiling = meanInterval(winScores(newJudge(), evalItems.map((e) => render(e.spec, e.seed, config))));
   // 2. Held-out labelled pairs (base samples, other seeds) for the implicit accuracy.
   const heldStore = new Map<string, Float32Array>();
   const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout' })
@@ -214,9 +222,10 @@ async function main() {
   await basePairVideos(config, baseParams, heldPairs, heldStore);
   const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelAnnotator(), config, 0, 'heldout')), heldStore, config);
   console.log(`base: ${evalItems.length} held-out videos, ${heldSlots.length} labelled held-out pairs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(`ceiling: rendered ground truth vs base ${(100 * ceiling.mean).toFixed(1)} % [${(100 * ceiling.ci[0]).toFixed(1)}, ${(100 * ceiling.ci[1]).toFixed(1)}] — no round can win more often`);
 
   const report: { settings: Record<string, unknown>; variants: Record<string, { base_metrics: AggregateMetrics; rounds: RoundResult[]; hyper: RoundHyperParameters }> } = {
-    settings: { model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length, sampler, label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), confidence: Number(args.confidence) },
+    settings: { model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length, ceiling: { win_rate: ceiling.mean, ci: ceiling.ci }, sampler, label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), confidence: Number(args.confidence) },
     variants: {},
   };
 
@@ -289,8 +298,7 @@ async function main() {
       const tEval = performance.now();
       const videos = await sampleSet(config, policy.params, evalItems, sampler.steps, sampler.guidance);
       const metricList = videos.map((v, i) => videoMetrics(v, evalItems[i].spec));
-      const scores = videos.map((v, i) => ({ left: 1, right: 0, tie: 0.5, 'both-bad': 0.5 })[judge.judge(evalItems[i].spec, v, baseVideos[i])]);
-      const win = meanInterval(scores);
+      const win = meanInterval(winScores(judge, videos));
       const implicit = evaluatePreferences(config, { params: policy.params }, { params: policy.base }, heldSlots, hyper.beta, 'bench-heldout');
       const last = record.metrics.slice(-10);
       const avg = (f: (m: (typeof last)[number]) => number) => last.reduce((a, m) => a + f(m), 0) / Math.max(1, last.length);

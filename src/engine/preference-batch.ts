@@ -191,6 +191,53 @@ export function buildStepBatch(config: ModelConfig, slots: readonly PreferenceSl
   });
 }
 
+/** A part of a step batch, with the shares of the whole batch's pairs and SFT samples it holds. */
+export interface MicroBatch {
+  batch: StepBatch;
+  /** Its pairs / the batch's pairs: the weight of its mean preference loss in the step's loss. */
+  pairShare: number;
+  /** Its SFT samples / the batch's (0 when the batch has none). */
+  sftShare: number;
+}
+
+/**
+ * The step batch in parts of at most `maxRows` rows (fewer when every part already holds one
+ * pair), pairs and SFT samples spread evenly, each part laid out like a batch (its winners, its
+ * losers, its SFT samples). Σ share·(mean loss of the part) is the batch's mean loss, so the sum of
+ * the parts' gradients is the batch's gradient (exactly for DPO and SFT; KTO's reference point z0
+ * becomes each part's own batch mean). One part: the batch itself, not a copy.
+ */
+export function microBatches(batch: StepBatch, maxRows: number): MicroBatch[] {
+  const { pairs: p, sft: s } = batch;
+  const parts = Math.min(p, Math.max(1, Math.ceil((2 * p + s) / Math.max(1, maxRows))));
+  if (parts <= 1) return [{ batch, pairShare: 1, sftShare: s > 0 ? 1 : 0 }];
+  const spread = (total: number) => Array.from({ length: parts }, (_, i) => Math.floor(((i + 1) * total) / parts) - Math.floor((i * total) / parts));
+  const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+  const sftCounts = spread(s);
+  let pairAt = 0;
+  let sftAt = 0;
+  return spread(p).map((k, i) => {
+    const sk = sftCounts[i];
+    const pairRows = [...range(pairAt, k), ...range(p + pairAt, k)];
+    const picked = [...pairRows, ...range(2 * p + sftAt, sk)];
+    pairAt += k;
+    sftAt += sk;
+    const part = tf.tidy(() => {
+      const index = tf.tensor1d(picked, 'int32');
+      // Gathered as [N, rest] (as `rows` slices): no 5-D gather on any backend.
+      const take = <T extends tf.Tensor>(x: T): T => {
+        const rest = x.shape.slice(1);
+        return tf.gather(x.reshape([x.shape[0], rest.reduce((a, b) => a * b, 1)]), index).reshape([picked.length, ...rest]) as T;
+      };
+      return {
+        pairs: k, sft: sk, xt: take(batch.xt), t: take(batch.t), ids: take(batch.ids), target: take(batch.target), mask: take(batch.mask),
+        desirable: tf.gather(batch.desirable, tf.tensor1d(pairRows, 'int32')) as tf.Tensor1D,
+      };
+    });
+    return { batch: part, pairShare: k / p, sftShare: s > 0 ? sk / s : 0 };
+  });
+}
+
 export function disposeBatch(b: StepBatch): void {
   tf.dispose([b.xt, b.t, b.ids, b.target, b.mask, b.desirable]);
 }

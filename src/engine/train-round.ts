@@ -12,14 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 import { perSampleMse } from '../diffusion/flow';
 import { applyAdam, createAdamState, squaredGlobalNorm, warmupCosine } from '../diffusion/optim';
 import { preferenceTerms, preferenceTermsFromMses, type PairMses, type PreferenceBatch, type PreferenceLossOptions, type PreferenceTerms } from '../diffusion/preference';
-import type { ModelConfig } from '../model/config';
+import { tokensPerFrame, type ModelConfig } from '../model/config';
 import { forward } from '../model/dit';
 import { LoraAdapter } from '../model/lora';
 import type { Params } from '../model/params';
 import type { LoraSnapshot, RoundHyperParameters, StepMetrics } from '../prefs/types';
 import { snapshotFromAdapter } from './lora-snapshot';
 import type { ModelView, Policy } from './policy';
-import { buildStepBatch, disposeBatch, rows, type PreferenceSlot, type SftSource, type StepBatch } from './preference-batch';
+import { buildStepBatch, disposeBatch, microBatches, rows, type MicroBatch, type PreferenceSlot, type SftSource, type StepBatch } from './preference-batch';
 
 /**
  * A batch-level preference loss (the fused kernel's entry point). Without one, the round computes
@@ -40,6 +40,22 @@ export interface TrainRoundOptions {
   /** Polled before every step; true stops the round and discards its adapter. */
   shouldCancel?: () => boolean;
   lossFn?: PreferenceLossFn;
+  /** Video tokens a micro-batch may hold (default MICRO_BATCH_TOKENS); tests lower it to force splits. */
+  microBatchTokens?: number;
+}
+
+/**
+ * Video tokens one forward + backward may hold at once. tfjs keeps every intermediate of the tape:
+ * `small` (512 tokens a video) grows the tfjs-wasm heap by ~260 MB a video (4 videos 1.1 GB, 8 videos
+ * 2.1 GB, 12 videos 3.1 GB, measured with a rank-4 LoRA), and the heap stops at 4 GB — a step of 8
+ * pairs and 4 SFT samples (20 videos) aborted. 4,096 tokens is 8 videos of `small` (a step in three
+ * micro-batches) and 32 of `small-p8` or 64 of `tiny`, whose steps stay whole, as before.
+ */
+export const MICRO_BATCH_TOKENS = 4096;
+
+/** Rows (videos) of one micro-batch under a token budget; at least a pair. */
+export function microBatchRows(config: ModelConfig, budget = MICRO_BATCH_TOKENS): number {
+  return Math.max(2, Math.floor(budget / (config.frames * tokensPerFrame(config))));
 }
 
 export interface TrainRoundResult {
@@ -92,17 +108,23 @@ function termsVector(terms: PreferenceTerms, sft: tf.Scalar | null, desirable: t
   });
 }
 
+/** Length of `termsVector` for a batch of P pairs. */
+function termsLength(pairs: number, objective: 'dpo' | 'kto'): number {
+  return objective === 'dpo' ? 4 : 3 + 6 * pairs;
+}
+
+type TermsReadout = Omit<StepReadout, 'loss' | 'squaredGradNorm'>;
+
 /**
- * Implicit accuracy and reward margin from the read-back vector [total loss, Σ‖g‖², termsVector].
- * DPO: mean(z > 0) and mean z. KTO (per sample, s = ±1): the fraction with s·(g − z0) > 0, and
- * β·(mean g of desirable − mean g of undesirable), g = m_ref − m_θ — NaN when the batch lacks one
- * of the two kinds.
+ * A micro-batch's numbers from its `termsVector`. DPO: mean(z > 0) and mean z. KTO (per sample,
+ * s = ±1): the fraction with s·(g − z0) > 0, and β·(mean g of desirable − mean g of undesirable),
+ * g = m_ref − m_θ — NaN when the batch lacks one of the two kinds.
  */
-function parseReadout(values: Float32Array, pairs: number, objective: 'dpo' | 'kto', beta: number): StepReadout {
-  const [loss, squaredGradNorm, preferenceLoss, sftLoss] = values;
-  if (objective === 'dpo') return { loss, squaredGradNorm, preferenceLoss, sftLoss, implicitAccuracy: values[4], rewardMargin: values[5] };
-  const z0 = values[4];
-  const vector = (k: number, length = pairs) => values.subarray(5 + k * pairs, 5 + k * pairs + length);
+function parseTerms(values: Float32Array, pairs: number, objective: 'dpo' | 'kto', beta: number): TermsReadout {
+  const [preferenceLoss, sftLoss] = values;
+  if (objective === 'dpo') return { preferenceLoss, sftLoss, implicitAccuracy: values[2], rewardMargin: values[3] };
+  const z0 = values[2];
+  const vector = (k: number, length = pairs) => values.subarray(3 + k * pairs, 3 + k * pairs + length);
   const [refW, polW, refL, polL] = [0, 1, 2, 3].map((k) => vector(k));
   const desirable = vector(4, 2 * pairs);
   const gOf = (ref: Float32Array, pol: Float32Array) => Array.from(ref, (ri, i) => ri - pol[i]);
@@ -117,7 +139,35 @@ function parseReadout(values: Float32Array, pairs: number, objective: 'dpo' | 'k
     counts[d] += 1;
   });
   const rewardMargin = counts[0] && counts[1] ? beta * (sums[1] / counts[1] - sums[0] / counts[0]) : NaN;
-  return { loss, squaredGradNorm, preferenceLoss, sftLoss, implicitAccuracy: right / g.length, rewardMargin };
+  return { preferenceLoss, sftLoss, implicitAccuracy: right / g.length, rewardMargin };
+}
+
+/**
+ * The step's numbers from the read-back vector [total loss, Σ‖g‖², then each micro-batch's
+ * termsVector], the micro-batches' numbers weighted by their shares of the pairs (of the SFT
+ * samples for the SFT loss). One micro-batch: its numbers as they are.
+ */
+function parseReadout(values: Float32Array, parts: readonly MicroBatch[], objective: 'dpo' | 'kto', beta: number): StepReadout {
+  const out: StepReadout = { loss: values[0], squaredGradNorm: values[1], preferenceLoss: 0, sftLoss: 0, implicitAccuracy: 0, rewardMargin: 0 };
+  let at = 2;
+  for (const part of parts) {
+    const length = termsLength(part.batch.pairs, objective);
+    const t = parseTerms(values.subarray(at, at + length), part.batch.pairs, objective, beta);
+    at += length;
+    out.preferenceLoss += part.pairShare * t.preferenceLoss;
+    out.sftLoss += part.sftShare * t.sftLoss;
+    out.implicitAccuracy += part.pairShare * t.implicitAccuracy;
+    out.rewardMargin += part.pairShare * t.rewardMargin;
+  }
+  return out;
+}
+
+/** sum + x, releasing both (x itself when there is no sum yet). */
+function accumulate<T extends tf.Tensor>(sum: T | null, x: T): T {
+  if (sum === null) return x;
+  const next = tf.add(sum, x) as T;
+  tf.dispose([sum, x]);
+  return next;
 }
 
 /** Reference predictions for the 2P preference samples (no gradient: outside the tape). */
@@ -159,6 +209,7 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
   const keyOf = new Map([...vars].map(([key, v]) => [v.name, key]));
   const adam = createAdamState(vars);
   const policyParams: Params = policy.params;
+  const maxRows = microBatchRows(config, opts.microBatchTokens);
   const reference: ModelView = { params: policy.reference(hyper.reference) };
   const metrics: StepMetrics[] = [];
   let cancelled = false;
@@ -171,48 +222,60 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
         break;
       }
       const t0 = performance.now();
-      // 2. The step's batch; reference predictions first, outside the gradient tape.
+      // 2. The step's batch, in micro-batches that fit in memory (one for small models).
       const batch = buildStepBatch(config, opts.slots, opts.sft, sftCount, hyper.batchSize, step, seed, { tMean: hyper.tMean });
-      const refPred = referencePredictions(config, reference, batch);
-      const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
+      const parts = microBatches(batch, maxRows);
       // Every tensor of the step, released when it ends (or fails).
-      const owned: tf.Tensor[] = [refPred, refMse];
+      let lossSum: tf.Scalar | null = null;
+      const gradSums = new Map<string, tf.Tensor>();
+      const reported: tf.Tensor1D[] = [];
+      let readout: tf.Tensor | null = null;
       const lr = warmupCosine(step, hyper.lr, hyper.warmupSteps, hyper.steps);
       let r: StepReadout;
       let gradNorm: number;
       try {
-        // 3. Loss = preference loss + λ·SFT; gradients w.r.t. the adapter only.
-        let reported: tf.Tensor1D | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const pred = forward(policyParams, config, batch.xt, batch.t, batch.ids, { hooks: adapter.hooks() });
-          // m_θ of every row at once (preference samples, then SFT); split as [N] vectors.
-          const n = 2 * batch.pairs;
-          const mPolicy = perSampleMse(pred, batch.target, batch.mask); // [2P + S]
-          const terms = opts.lossFn
-            ? opts.lossFn(preferenceBatchOf(batch, pred, refPred), lossOpts)
-            : preferenceTermsFromMses(splitPairs(tf.slice(mPolicy, [0], [n]), refMse), lossOpts, batch.desirable);
-          let loss: tf.Scalar = terms.loss;
-          let sft: tf.Scalar | null = null;
-          if (batch.sft > 0) {
-            sft = tf.mean(tf.slice(mPolicy, [n], [batch.sft])) as tf.Scalar;
-            loss = tf.add(loss, tf.mul(sft, hyper.sftWeight)) as tf.Scalar;
+        for (const part of parts) {
+          const mb = part.batch;
+          // 3. Reference predictions first, outside the gradient tape.
+          const refPred = referencePredictions(config, reference, mb);
+          const refMse = tf.tidy(() => perSampleMse(refPred, rows(mb.target, 0, 2 * mb.pairs), rows(mb.mask, 0, 2 * mb.pairs))); // [2p]
+          try {
+            // 4. The part's share of loss = preference loss + λ·SFT; gradients w.r.t. the adapter only.
+            const { value, grads } = tf.variableGrads(() => {
+              const pred = forward(policyParams, config, mb.xt, mb.t, mb.ids, { hooks: adapter.hooks() });
+              // m_θ of every row at once (preference samples, then SFT); split as [N] vectors.
+              const n = 2 * mb.pairs;
+              const mPolicy = perSampleMse(pred, mb.target, mb.mask); // [2p + s]
+              const terms = opts.lossFn
+                ? opts.lossFn(preferenceBatchOf(mb, pred, refPred), lossOpts)
+                : preferenceTermsFromMses(splitPairs(tf.slice(mPolicy, [0], [n]), refMse), lossOpts, mb.desirable);
+              let loss: tf.Scalar = parts.length === 1 ? terms.loss : tf.mul(terms.loss, part.pairShare);
+              let sft: tf.Scalar | null = null;
+              if (mb.sft > 0) {
+                sft = tf.mean(tf.slice(mPolicy, [n], [mb.sft])) as tf.Scalar;
+                loss = tf.add(loss, tf.mul(sft, hyper.sftWeight * (parts.length === 1 ? 1 : part.sftShare))) as tf.Scalar;
+              }
+              // Kept past the tape's tidy for the step's one readback.
+              reported.push(tf.keep(termsVector(terms, sft, mb.desirable, lossOpts.objective)));
+              return loss;
+            }, [...vars.values()]);
+            // Σ over the parts: the batch's loss and gradient.
+            lossSum = accumulate(lossSum, value);
+            for (const [name, g] of Object.entries(grads)) gradSums.set(name, accumulate(gradSums.get(name) ?? null, g));
+          } finally {
+            tf.dispose([refPred, refMse]);
+            if (mb !== batch) disposeBatch(mb);
           }
-          // Kept past the tape's tidy for the step's one readback.
-          reported = tf.keep(termsVector(terms, sft, batch.desirable, lossOpts.objective));
-          owned.push(reported);
-          return loss;
-        }, [...vars.values()]);
-        owned.push(value, ...Object.values(grads));
-        const gradMap = new Map(Object.entries(grads).map(([name, g]) => [keyOf.get(name)!, g]));
-        // 4. One asynchronous readback of everything the step reports, the norm Adam clips by included.
-        const readout = tf.tidy(() => tf.concat([tf.reshape(value, [1]), tf.reshape(squaredGlobalNorm(gradMap), [1]), reported!]));
-        owned.push(readout);
-        r = parseReadout((await readout.data()) as Float32Array, batch.pairs, lossOpts.objective, hyper.beta);
-        // 5. Adam with global-norm clipping and warm-up + cosine decay.
+        }
+        const gradMap = new Map([...gradSums].map(([name, g]) => [keyOf.get(name)!, g]));
+        // 5. One asynchronous readback of everything the step reports, the norm Adam clips by included.
+        readout = tf.tidy(() => tf.concat([tf.reshape(lossSum!, [1]), tf.reshape(squaredGlobalNorm(gradMap), [1]), ...reported]));
+        r = parseReadout((await readout.data()) as Float32Array, parts, lossOpts.objective, hyper.beta);
+        // 6. Adam with global-norm clipping and warm-up + cosine decay.
         gradNorm = Math.sqrt(r.squaredGradNorm);
         applyAdam(vars, gradMap, adam, { lr, clipNorm: hyper.clipNorm || undefined }, gradNorm);
       } finally {
-        tf.dispose(owned);
+        tf.dispose([...(lossSum ? [lossSum] : []), ...gradSums.values(), ...reported, ...(readout ? [readout] : [])]);
         disposeBatch(batch);
       }
       const { loss } = r;
@@ -244,9 +307,11 @@ export interface PreferenceEvaluation {
 /**
  * Implicit accuracy of `policy` against `reference` on labelled slots (held-out pairs), with t
  * and ε shared within each pair and drawn from `seed`: the fraction of pairs the policy's
- * implicit reward orders as the labels do. No training, no gradient.
+ * implicit reward orders as the labels do. No training, no gradient. Pairs go 8 at a time, or as
+ * many as a micro-batch holds (`small`: 4).
  */
-export function evaluatePreferences(config: ModelConfig, policy: ModelView, reference: ModelView, slots: readonly PreferenceSlot[], beta: number, seed = 'eval', batchSize = 8): PreferenceEvaluation {
+export function evaluatePreferences(config: ModelConfig, policy: ModelView, reference: ModelView, slots: readonly PreferenceSlot[], beta: number, seed = 'eval',
+  batchSize = Math.min(8, Math.floor(microBatchRows(config) / 2))): PreferenceEvaluation {
   let right = 0, margin = 0, loss = 0;
   const steps = Math.ceil(slots.length / batchSize);
   for (let k = 0; k < steps; k++) {

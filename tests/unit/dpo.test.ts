@@ -5,6 +5,7 @@ import { perSampleMse } from '../../src/diffusion/flow';
 import { preferenceTerms } from '../../src/diffusion/preference';
 import { forward } from '../../src/model/dit';
 import { LoraAdapter } from '../../src/model/lora';
+import { mergeSnapshot } from '../../src/engine/lora-snapshot';
 import { Policy } from '../../src/engine/policy';
 import { buildStepBatch, disposeBatch, dpoSlots, ktoSlots, rows, sftSources, type PreferenceSlot } from '../../src/engine/preference-batch';
 import { evaluatePreferences, trainRound } from '../../src/engine/train-round';
@@ -62,6 +63,34 @@ describe('a preference step on the tiny model', () => {
       expect(m.rewardMargin).toBeCloseTo(plain.metrics[i].rewardMargin, 4);
     });
     expect(plain.metrics[2].rewardMargin).not.toBe(0); // it trained
+  });
+
+  it('micro-batches: a step split into parts of at most 3 videos trains like the whole step (DPO exactly; KTO close)', async () => {
+    const session = plantedSession(TRAIN_PROMPTS, 1, 9);
+    const prefs = dpoPreferences(session.pairs, session.judgments);
+    const run = (method: 'dpo' | 'kto', microBatchTokens?: number, policy = new Policy(config, tinyParams())) => {
+      const hyper = roundHyper({ method, steps: 3, batchSize: 4, sftWeight: 0.5, lr: 5e-3, beta: method === 'dpo' ? 500 : DEFAULT_KTO_BETA });
+      const slots = method === 'dpo' ? slotsOf(session) : ktoSlots(ktoExamples(session.pairs, session.judgments), session.store, tinyShape, 1);
+      return trainRound({ config, policy, hyper, roundIndex: 1, slots, sft: sftSources(prefs), microBatchTokens });
+    };
+    const videoTokens = config.frames * (config.height / config.patchSize) * (config.width / config.patchSize);
+    const whole = await run('dpo');
+    const policy = new Policy(config, tinyParams());
+    const tensorsBefore = tf.memory().numTensors;
+    const split = await run('dpo', 3 * videoTokens, policy); // 4 pairs (8 rows) + 2 SFT rows → 4 parts
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // parts, partial gradients and readouts all released
+    split.metrics.forEach((m, i) => {
+      for (const key of ['loss', 'preferenceLoss', 'sftLoss', 'implicitAccuracy', 'rewardMargin', 'gradNorm'] as const) {
+        expect(Math.abs(m[key] - whole.metrics[i][key]), `step ${i + 1} ${key}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(whole.metrics[i][key]))); // float32 sums in another order, β 500
+      }
+    });
+    expect(whole.metrics[2].rewardMargin).not.toBe(0); // it trained
+    expect(paramsDiff(mergeSnapshot(tinyParams(), whole.lora!), mergeSnapshot(tinyParams(), split.lora!))).toBeLessThan(1e-5);
+    expect(paramsDiff(mergeSnapshot(tinyParams(), whole.lora!), tinyParams())).toBeGreaterThan(1e-4); // the LoRA is not zero
+    // KTO's reference point z0 is each part's own mean: the same round, not the same numbers.
+    const [ktoWhole, ktoSplit] = [await run('kto'), await run('kto', 3 * videoTokens)];
+    expect(ktoSplit.status).toBe('completed');
+    ktoSplit.metrics.forEach((m, i) => expect(Math.abs(m.loss - ktoWhole.metrics[i].loss)).toBeLessThan(0.05));
   });
 
   it('first-frame mode: two videos that differ only in the given frame 0 are the same sample (z = 0)', () => {
