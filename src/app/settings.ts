@@ -2,7 +2,7 @@
 // No tfjs here: a backend is only named; the engine worker detects and starts it.
 import { BACKEND_NAMES, type BackendName } from '../engine/protocol';
 
-/** Shipped in public/models/NAME.safetensors. `small-p8` (8×8 patches) samples and trains ~3–4× faster
+/** Shipped in public/models/NAME.safetensors. `small-p8` (8×8 patches) samples 2–3× faster
  *  than `small` on a CPU, and draws circles and squares alike (README, "Pretraining status"). */
 export const MODEL_NAMES = ['tiny', 'small', 'small-p8'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
