@@ -264,7 +264,6 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
             for (const [name, g] of Object.entries(grads)) gradSums.set(name, accumulate(gradSums.get(name) ?? null, g));
           } finally {
             tf.dispose([refPred, refMse]);
-            if (mb !== batch) disposeBatch(mb);
           }
         }
         const gradMap = new Map([...gradSums].map(([name, g]) => [keyOf.get(name)!, g]));
@@ -276,6 +275,7 @@ export async function trainRound(opts: TrainRoundOptions): Promise<TrainRoundRes
         applyAdam(vars, gradMap, adam, { lr, clipNorm: hyper.clipNorm || undefined }, gradNorm);
       } finally {
         tf.dispose([...(lossSum ? [lossSum] : []), ...gradSums.values(), ...reported, ...(readout ? [readout] : [])]);
+        for (const part of parts) if (part.batch !== batch) disposeBatch(part.batch);
         disposeBatch(batch);
       }
       const { loss } = r;
