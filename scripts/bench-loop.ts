@@ -1,16 +1,21 @@
 /**
- * Closed-loop benchmark of the preference engine (Engine issue §5), tfjs-wasm in Node:
- *   npm run bench:loop -- --rounds 3 --pairs 64 [--variants dpo,kto,online] [--model small]
+ * Closed-loop benchmark of the preference engine, tfjs-wasm in Node:
+ *   npm run bench:loop -- --rounds 3 --pairs 128 [--taste lively|big|centred|smooth|quality|PATH]
+ *                         [--variants dpo,kto,online] [--model small]
+ *                         [--label-noise 0.3 --tie-rate 0.2 --tie-margin 0.1 --both-bad -2] (taste-std units)
  *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
  *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base --t-mean M]
  *                         [--targets default,ff.fc1,ff.fc2]  (LoRA targets; `default` is the default list)
  *                         [--cache DIR]
  * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
- * training prompts → label them (dpo, kto: the simulated annotator standing in for people;
- * online: the critic on the fly, unsure pairs to the simulated annotator) → train a round →
- * merge. After each round: the simulated annotator's win rate of round k vs base on held-out
- * prompts with the same seeds (ties half, 95 % interval), the world metrics of both, the
- * implicit accuracy on held-out labelled pairs, and what the round cost.
+ * training prompts → label them (dpo, kto: a simulated person with the taste standing in for
+ * people; online: the critic on the fly, unsure pairs to the simulated person) → train a round →
+ * merge. After each round: the taste's win rate of round k vs base on held-out prompts with the
+ * same seeds (noiseless judge, a tie within the tie margin counts ½, 95 % interval), the taste
+ * shift (round − base in base-std units), the world metrics of both and which of them regressed
+ * beyond noise, the implicit accuracy on held-out labelled pairs, and what the round cost.
+ * The taste's std over the base model's held-out videos is the unit of label noise, tie margin
+ * and taste shift, so one setting means the same for every taste.
  * `--model tiny` runs the whole loop in a minute as a smoke test (an untrained tiny model is
  * used when public/models/tiny.safetensors is missing).
  * `--cache DIR` keeps what the base model samples (held-out videos, labelled held-out pairs, the
@@ -37,9 +42,11 @@ import { criticLabeller } from '../src/prefs/online';
 import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
 import { roundHyper } from '../src/prefs/rounds';
 import { meanInterval } from '../src/prefs/win-rate';
+import { metricDeltas, regressions, tasteShift, type MetricDelta, type PairedDelta } from '../src/prefs/paired-stats';
 import type { Judgment, Pair, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
-import { createSimulatedAnnotator, type SimulatedAnnotator } from '../src/world/annotator';
-import { aggregateMetrics, METRIC_KEYS, videoMetrics, type AggregateMetrics, type MetricKey, type VideoMetrics } from '../src/world/metrics';
+import { createSimulatedAnnotator, SIMULATED_PERSON, type SimulatedAnnotator } from '../src/world/annotator';
+import { aggregateMetrics, videoMetrics, type AggregateMetrics } from '../src/world/metrics';
+import { tasteSpread, type Taste } from '../src/world/tastes';
 import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec, type PromptSpec } from '../src/world/prompt';
 import { render } from '../src/world/render';
 import { hashString, makeRng } from '../src/world/rng';
@@ -47,17 +54,16 @@ import type { Video } from '../src/world/video';
 import { parseArgs } from './lib/args';
 import { heldOutSet } from './lib/held-out';
 import { useWasmBackend } from './lib/tf-node';
+import { loadTaste, scoreOrThrow } from './lib/taste-module';
 
 const args = parseArgs(process.argv.slice(2), {
-  model: 'small', checkpoint: '', rounds: '3', pairs: '64', variants: 'dpo,kto,online', json: '', eval: '64',
+  model: 'small', checkpoint: '', rounds: '3', pairs: '128', taste: 'lively', variants: 'dpo,kto,online', json: '', eval: '64',
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
   steps: '', beta: '', lr: '', rank: '', batch: '', targets: '', 'sft-weight': '', reference: '', 't-mean': '',
-  'label-noise': '0.05', 'tie-rate': '0.2', confidence: '0.75', 'critic-steps': '300', cache: '',
+  'label-noise': String(SIMULATED_PERSON.noise), 'tie-rate': String(SIMULATED_PERSON.tieRate), 'tie-margin': String(SIMULATED_PERSON.tieMargin), 'both-bad': String(SIMULATED_PERSON.bothBadThreshold), confidence: '0.75', 'critic-steps': '300', cache: '',
 });
 
 const VARIANTS: RoundMethod[] = ['dpo', 'kto', 'online'];
-/** World metrics whose regression the issue rules out (beyond noise); `temporalFlicker` is lower-better. */
-const GUARDED: MetricKey[] = ['temporalFlicker', 'subjectConsistency', 'backgroundConsistency', 'motionSmoothness'];
 
 interface EvalItem { spec: PromptSpec; prompt: string; seed: number }
 
@@ -66,9 +72,15 @@ interface RoundResult {
   win_rate: number;
   ci: [number, number];
   implicit_accuracy: number;
+  /** Round − base taste score on the held-out items, in base-std units (the effect size). */
+  taste_shift: PairedDelta;
+  /** Mean taste score of the round's held-out videos (raw units). */
+  taste_score: number;
   metrics: AggregateMetrics;
   /** Paired difference round − base per metric, with its standard error. */
-  metric_deltas: Record<string, { mean: number; se: number; worse_beyond_noise: boolean }>;
+  metric_deltas: Record<string, MetricDelta>;
+  /** The guarded world metrics worse than base beyond noise (2 s.e., paired). */
+  regressions: string[];
   seconds: number;
   cost: { pairs: number; examples: number; human_labels: number; critic_labels: number; queued: number; steps: number; sample_s: number; label_s: number; train_s: number; eval_s: number; ms_per_step: number };
   train: { loss: number; implicit_accuracy: number; reward_margin: number };
@@ -155,32 +167,23 @@ async function sampleSet(config: ModelConfig, params: Params, items: EvalItem[],
   return out;
 }
 
-function metricDeltas(round: VideoMetrics[], base: VideoMetrics[]): RoundResult['metric_deltas'] {
-  const out: RoundResult['metric_deltas'] = {};
-  for (const key of METRIC_KEYS) {
-    const d = round.map((m, i) => m[key] - base[i][key]);
-    const mean = d.reduce((a, b) => a + b, 0) / d.length;
-    const se = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, d.length - 1) / d.length);
-    const worse = key === 'temporalFlicker' ? mean : -mean;
-    out[key] = { mean, se, worse_beyond_noise: GUARDED.includes(key) && worse > 2 * se && worse > 1e-9 };
-  }
-  return out;
-}
-
 /**
  * Simulated people: each pair shown with a random side on the left, judged left / right / tie /
  * both-bad by the annotator, recorded as a person's judgment would be.
  */
-function simulatedJudgments(pairs: Pair[], store: Map<string, Float32Array>, annotator: SimulatedAnnotator, config: ModelConfig, round: number, seed: string): Judgment[] {
+function simulatedJudgments(pairs: Pair[], store: Map<string, Float32Array>, person: Person, config: ModelConfig, round: number, seed: string): Judgment[] {
   const shape = { frames: config.frames, height: config.height, width: config.width };
   const rng = makeRng(hashString(`sides:${seed}`));
   return pairs.map((pair, i) => {
     const leftWas = randomLeft(rng);
-    const [left, right] = [pair.videoIds[leftWas], pair.videoIds[1 - leftWas]].map((id) => ({ ...shape, data: store.get(id)! }));
-    const decision = annotator.judge(pair.prompt, left, right);
+    const [left, right] = [leftWas, 1 - leftWas].map((v) => scoreOrThrow(person.taste, { ...shape, data: store.get(pair.videoIds[v])! }, pair.prompt, pair.seeds[v]));
+    const decision = person.annotator.judgeScores(left, right);
     return pairwiseJudgment({ id: `sim-${seed}-${i}`, pair, decision, leftWas, annotator: 'simulated-person', annotatorKind: 'simulated', round });
   });
 }
+
+/** A simulated person: a taste and an annotator judging by it. */
+interface Person { taste: Taste; annotator: SimulatedAnnotator }
 
 function trainingPrompts(count: number, seed: string): string[] {
   const rng = makeRng(hashString(seed));
@@ -195,14 +198,9 @@ async function main() {
   const sampler = { steps: Number(args['sample-steps']), guidance: Number(args.guidance) };
   const variants = args.variants.split(',').map((v) => v.trim()) as RoundMethod[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`Unknown variant "${v}". Variants: ${VARIANTS.join(', ')}.`);
-  const labelAnnotator = () => createSimulatedAnnotator({ noise: Number(args['label-noise']), tieRate: Number(args['tie-rate']), bothBadThreshold: 0.3, seed: Number(args.seed) });
-  // The judge of round k vs base: noiseless, a tie only when the two are practically equal.
-  const newJudge = () => createSimulatedAnnotator({ noise: 0, tieRate: 1, tieMargin: 0.01, seed: 0 });
-  const judge = newJudge();
-  /** Per held-out item: 1 if `videos[i]` beats the base video, ½ a tie, 0 a loss. */
-  const winScores = (by: SimulatedAnnotator, videos: readonly Video[]) =>
-    videos.map((v, i) => ({ left: 1, right: 0, tie: 0.5, 'both-bad': 0.5 })[by.judge(evalItems[i].spec, v, baseVideos[i])]);
-  console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairCount} pairs, variants ${variants.join(', ')}, sampler ${sampler.steps} steps CFG ${sampler.guidance}`);
+  const taste = await loadTaste(args.taste);
+  const tieMargin = Number(args['tie-margin']);
+  console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairCount} pairs, taste ${taste.name}, variants ${variants.join(', ')}, sampler ${sampler.steps} steps CFG ${sampler.guidance}`);
 
   // 1. Held-out prompts with fixed seeds: base videos once; all variants compare against them.
   const t0 = performance.now();
@@ -212,20 +210,37 @@ async function main() {
   const baseVideos: Video[] = baseData.map((data) => ({ frames: config.frames, height: config.height, width: config.width, data }));
   const baseMetricList = baseVideos.map((v, i) => videoMetrics(v, evalItems[i].spec));
   const baseMetrics = aggregateMetrics(baseMetricList);
-  // The ceiling: the rendered ground truth of each held-out item against the base, by the same
-  // (separate) judge — what a perfect round would score; no round can win more often.
-  const ceiling = meanInterval(winScores(newJudge(), evalItems.map((e) => render(e.spec, e.seed, config))));
+  const tasteScores = (videos: readonly Video[]) => videos.map((v, i) => scoreOrThrow(taste, v, evalItems[i].prompt, evalItems[i].seed));
+  const baseScores = tasteScores(baseVideos);
+  // The taste's spread over the base model's held-out videos: the unit of noise, ties and shifts.
+  const spread = tasteSpread(baseScores);
+  const labelPerson = (): Person => ({
+    taste,
+    annotator: createSimulatedAnnotator({ taste, spread, noise: Number(args['label-noise']), tieRate: Number(args['tie-rate']), tieMargin, bothBadThreshold: Number(args['both-bad']), seed: Number(args.seed) }),
+  });
+  // The judge of round k vs base: noiseless, a tie (½) when the two differ by less than the tie margin.
+  const judge = createSimulatedAnnotator({ taste, spread, noise: 0, tieRate: 1, tieMargin, seed: 0 });
+  /** Per held-out item: 1 if the video scored `scores[i]` beats the base video, ½ a tie, 0 a loss. */
+  const winScores = (scores: readonly number[]) => scores.map((s, i) => ({ left: 1, right: 0, tie: 0.5, 'both-bad': 0.5 })[judge.judgeScores(s, baseScores[i])]);
+  // The rendered ground truth of each held-out item against the base by the same judge: where
+  // the world's own videos stand on this taste (for `quality`, the most a round can reach).
+  const groundTruth = meanInterval(winScores(tasteScores(evalItems.map((e) => render(e.spec, e.seed, config)))));
   // 2. Held-out labelled pairs (base samples, other seeds) for the implicit accuracy.
   const heldStore = new Map<string, Float32Array>();
   const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout' })
     .map((p, i) => ({ ...p, seeds: [HELD_OUT_SEED_BASE + 500_000 + 2 * i, HELD_OUT_SEED_BASE + 500_001 + 2 * i] as [number, number] }));
   await basePairVideos(config, baseParams, heldPairs, heldStore);
-  const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelAnnotator(), config, 0, 'heldout')), heldStore, config);
+  const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelPerson(), config, 0, 'heldout')), heldStore, config);
   console.log(`base: ${evalItems.length} held-out videos, ${heldSlots.length} labelled held-out pairs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  console.log(`ceiling: rendered ground truth vs base ${(100 * ceiling.mean).toFixed(1)} % [${(100 * ceiling.ci[0]).toFixed(1)}, ${(100 * ceiling.ci[1]).toFixed(1)}] — no round can win more often`);
+  console.log(`taste ${taste.name} on the base's held-out videos: mean ${spread.mean.toPrecision(4)}, std ${spread.std.toPrecision(4)} (the unit of noise ${args['label-noise']}, tie margin ${tieMargin}, shifts)`);
+  console.log(`rendered ground truth vs base by this taste: ${(100 * groundTruth.mean).toFixed(1)} % [${(100 * groundTruth.ci[0]).toFixed(1)}, ${(100 * groundTruth.ci[1]).toFixed(1)}]`);
 
   const report: { settings: Record<string, unknown>; variants: Record<string, { base_metrics: AggregateMetrics; rounds: RoundResult[]; hyper: RoundHyperParameters }> } = {
-    settings: { model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length, ceiling: { win_rate: ceiling.mean, ci: ceiling.ci }, sampler, label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), confidence: Number(args.confidence) },
+    settings: {
+      model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length,
+      taste: taste.name, taste_spread: spread, ground_truth: { win_rate: groundTruth.mean, ci: groundTruth.ci }, sampler,
+      label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), tie_margin: tieMargin, both_bad: Number(args['both-bad']), confidence: Number(args.confidence),
+    },
     variants: {},
   };
 
@@ -236,7 +251,7 @@ async function main() {
     const pairs: Pair[] = [];
     const judgments: Judgment[] = [];
     const store = new Map<string, Float32Array>();
-    const annotator = labelAnnotator();
+    const person = labelPerson();
     const results: RoundResult[] = [];
     let critic: Critic | null = null;
     let humanLabels = 0;
@@ -244,7 +259,7 @@ async function main() {
     if (variant === 'online') {
       const warm = planPairs({ prompts: trainingPrompts(pairCount, `critic:${args.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'critic-warmup' });
       await basePairVideos(config, baseParams, warm, store);
-      const warmJudgments = simulatedJudgments(warm, store, annotator, config, 0, 'critic-warmup');
+      const warmJudgments = simulatedJudgments(warm, store, person, config, 0, 'critic-warmup');
       humanLabels += warm.length;
       critic = new Critic(criticConfig(config, config.vocab.slice(2)), Number(args.seed));
       await critic.train(criticExamples(warm, warmJudgments, store), { steps: Number(args['critic-steps']), seed: Number(args.seed) });
@@ -262,7 +277,7 @@ async function main() {
         else await samplePairVideos(config, policy.params, fresh, store);
         sampleS = (performance.now() - t) / 1000;
         t = performance.now();
-        const labels = simulatedJudgments(fresh, store, annotator, config, k, `${variant}-${k}`);
+        const labels = simulatedJudgments(fresh, store, person, config, k, `${variant}-${k}`);
         labelS = (performance.now() - t) / 1000;
         humanLabels += labels.length;
         pairs.push(...fresh);
@@ -283,7 +298,7 @@ async function main() {
         judgments.push(...out.judgments);
         // People answer the queue; their labels train the next round and refine the critic.
         const t = performance.now();
-        const answers = simulatedJudgments(out.queued, store, annotator, config, k + 1, `queue-${k}`);
+        const answers = simulatedJudgments(out.queued, store, person, config, k + 1, `queue-${k}`);
         humanLabels += answers.length;
         judgments.push(...answers);
         const human = judgments.filter((j) => j.annotatorKind === 'simulated');
@@ -298,39 +313,41 @@ async function main() {
       const tEval = performance.now();
       const videos = await sampleSet(config, policy.params, evalItems, sampler.steps, sampler.guidance);
       const metricList = videos.map((v, i) => videoMetrics(v, evalItems[i].spec));
-      const win = meanInterval(winScores(judge, videos));
+      const roundScores = tasteScores(videos);
+      const win = meanInterval(winScores(roundScores));
+      const deltas = metricDeltas(metricList, baseMetricList);
       const implicit = evaluatePreferences(config, { params: policy.params }, { params: policy.base }, heldSlots, hyper.beta, 'bench-heldout');
       const last = record.metrics.slice(-10);
       const avg = (f: (m: (typeof last)[number]) => number) => last.reduce((a, m) => a + f(m), 0) / Math.max(1, last.length);
       results.push({
-        round: k, win_rate: win.mean, ci: win.ci, implicit_accuracy: implicit.implicitAccuracy, metrics: aggregateMetrics(metricList),
-        metric_deltas: metricDeltas(metricList, baseMetricList), seconds,
+        round: k, win_rate: win.mean, ci: win.ci, implicit_accuracy: implicit.implicitAccuracy,
+        taste_shift: tasteShift(roundScores, baseScores, spread.std), taste_score: roundScores.reduce((a, b) => a + b, 0) / roundScores.length,
+        metrics: aggregateMetrics(metricList), metric_deltas: deltas, regressions: regressions(deltas), seconds,
         cost: { pairs: prompts.length, examples: record.examples, human_labels: humanLabels, critic_labels: criticLabels, queued, steps: record.metrics.length, sample_s: sampleS, label_s: labelS, train_s: trainS, eval_s: (performance.now() - tEval) / 1000, ms_per_step: record.timings.msPerStep },
         train: { loss: avg((m) => m.loss), implicit_accuracy: avg((m) => m.implicitAccuracy), reward_margin: avg((m) => m.rewardMargin) },
       });
       const r = results[results.length - 1];
-      console.log(`${variant} round ${k}: win ${(100 * r.win_rate).toFixed(1)} % [${(100 * r.ci[0]).toFixed(1)}, ${(100 * r.ci[1]).toFixed(1)}], held-out implicit acc ${(100 * r.implicit_accuracy).toFixed(1)} %, ${seconds.toFixed(0)} s (sample ${sampleS.toFixed(0)}, label ${labelS.toFixed(1)}, train ${trainS.toFixed(0)} s at ${r.cost.ms_per_step.toFixed(0)} ms/step)`);
+      console.log(`${variant} round ${k}: win ${(100 * r.win_rate).toFixed(1)} % [${(100 * r.ci[0]).toFixed(1)}, ${(100 * r.ci[1]).toFixed(1)}], taste shift ${r.taste_shift.mean.toFixed(2)} ± ${r.taste_shift.se.toFixed(2)} std, regressions: ${r.regressions.join(', ') || 'none'}, held-out implicit acc ${(100 * r.implicit_accuracy).toFixed(1)} %, ${seconds.toFixed(0)} s (sample ${sampleS.toFixed(0)}, label ${labelS.toFixed(1)}, train ${trainS.toFixed(0)} s at ${r.cost.ms_per_step.toFixed(0)} ms/step)`);
     }
     report.variants[variant] = { base_metrics: baseMetrics, rounds: results, hyper };
     critic?.dispose();
     policy.dispose();
   }
-  printTable(report.variants, baseMetrics);
+  printTable(taste.name, report.variants, baseMetrics);
   if (args.json) {
     fs.writeFileSync(args.json, JSON.stringify(report, null, 2));
     console.log(`\nwrote ${args.json}`);
   }
 }
 
-function printTable(variants: Record<string, { rounds: RoundResult[] }>, base: AggregateMetrics): void {
+function printTable(tasteName: string, variants: Record<string, { rounds: RoundResult[] }>, base: AggregateMetrics): void {
   const f3 = (x: number) => x.toFixed(3);
-  console.log('\n| variant | round | win rate vs base (95 % CI) | held-out implicit acc | action acc | flicker ↓ | subject cons. | motion smooth. | regressions | s/round |');
-  console.log('|---|---:|---|---:|---:|---:|---:|---:|---|---:|');
-  console.log(`| base | 0 | – | – | ${f3(base.actionCorrect)} | ${f3(base.temporalFlicker)} | ${f3(base.subjectConsistency)} | ${f3(base.motionSmoothness)} | – | – |`);
+  console.log(`\n| taste | variant | round | win rate vs base (95 % CI) | taste shift (std) | held-out implicit acc | action acc | flicker ↓ | subject cons. | regressions | s/round |`);
+  console.log('|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|');
+  console.log(`| ${tasteName} | base | 0 | – | – | – | ${f3(base.actionCorrect)} | ${f3(base.temporalFlicker)} | ${f3(base.subjectConsistency)} | – | – |`);
   for (const [name, v] of Object.entries(variants)) {
     for (const r of v.rounds) {
-      const worse = Object.entries(r.metric_deltas).filter(([, d]) => d.worse_beyond_noise).map(([k]) => k).join(', ') || 'none';
-      console.log(`| ${name} | ${r.round} | ${(100 * r.win_rate).toFixed(1)} % (${(100 * r.ci[0]).toFixed(1)}–${(100 * r.ci[1]).toFixed(1)}) | ${(100 * r.implicit_accuracy).toFixed(1)} % | ${f3(r.metrics.actionCorrect)} | ${f3(r.metrics.temporalFlicker)} | ${f3(r.metrics.subjectConsistency)} | ${f3(r.metrics.motionSmoothness)} | ${worse} | ${r.seconds.toFixed(0)} |`);
+      console.log(`| ${tasteName} | ${name} | ${r.round} | ${(100 * r.win_rate).toFixed(1)} % (${(100 * r.ci[0]).toFixed(1)}–${(100 * r.ci[1]).toFixed(1)}) | ${r.taste_shift.mean.toFixed(2)} ± ${r.taste_shift.se.toFixed(2)} | ${(100 * r.implicit_accuracy).toFixed(1)} % | ${f3(r.metrics.actionCorrect)} | ${f3(r.metrics.temporalFlicker)} | ${f3(r.metrics.subjectConsistency)} | ${r.regressions.join(', ') || 'none'} | ${r.seconds.toFixed(0)} |`);
     }
   }
 }

@@ -12,3 +12,4 @@ export * from './detect';
 export * from './metrics';
 export * from './annotator';
 export * from './degrade';
+export * from './tastes';
