@@ -6,7 +6,7 @@
  *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
  *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base --t-mean M]
  *                         [--targets default,ff.fc1,ff.fc2]  (LoRA targets; `default` is the default list)
- *                         [--cache DIR]
+ *                         [--cache DIR] [--first-frame] (HuViDPO: every pair and held-out item starts from a rendered first frame)
  * Per variant, from the same base model, `--rounds` times: sample `--pairs` on-policy pairs for
  * training prompts → label them (dpo, kto: a simulated person with the taste standing in for
  * people; online: the critic on the fly, unsure pairs to the simulated person) → train a round →
@@ -61,7 +61,7 @@ const args = parseArgs(process.argv.slice(2), {
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
   steps: '', beta: '', lr: '', rank: '', batch: '', targets: '', 'sft-weight': '', reference: '', 't-mean': '',
   'label-noise': String(SIMULATED_PERSON.noise), 'tie-rate': String(SIMULATED_PERSON.tieRate), 'tie-margin': String(SIMULATED_PERSON.tieMargin), 'both-bad': String(SIMULATED_PERSON.bothBadThreshold), confidence: '0.75', 'critic-steps': '300', cache: '',
-});
+}, ['first-frame']);
 
 const VARIANTS: RoundMethod[] = ['dpo', 'kto', 'online'];
 
@@ -155,13 +155,18 @@ async function basePairVideos(config: ModelConfig, params: Params, pairs: Pair[]
   pairs.forEach((p, i) => p.videoIds.forEach((id, v) => store.set(id, videos[2 * i + v])));
 }
 
+/** First-frame mode: each held-out item starts from frame 0 of its rendered ground truth. */
+const firstFrameMode = args['first-frame'] === 'true';
+
 async function sampleSet(config: ModelConfig, params: Params, items: EvalItem[], steps: number, guidance: number): Promise<Video[]> {
   const shape = { frames: config.frames, height: config.height, width: config.width };
   const per = config.frames * config.height * config.width * 3;
+  const frameSize = config.height * config.width * 3;
   const out: Video[] = [];
   for (let i = 0; i < items.length; i += 8) {
     const chunk = items.slice(i, i + 8);
-    const data = await sampleVideos(params, config, { prompts: chunk.map((c) => c.prompt), seeds: chunk.map((c) => c.seed), steps, guidance });
+    const firstFrames = firstFrameMode ? chunk.map((c) => render(c.spec, c.seed, shape).data.slice(0, frameSize)) : undefined;
+    const data = await sampleVideos(params, config, { prompts: chunk.map((c) => c.prompt), seeds: chunk.map((c) => c.seed), steps, guidance, firstFrames });
     chunk.forEach((_, k) => out.push({ ...shape, data: data.slice(k * per, (k + 1) * per) }));
   }
   return out;
@@ -205,7 +210,7 @@ async function main() {
   // 1. Held-out prompts with fixed seeds: base videos once; all variants compare against them.
   const t0 = performance.now();
   const evalItems: EvalItem[] = heldOutSet(Number(args.eval)).map(({ spec, seed }) => ({ spec, prompt: formatPrompt(spec), seed }));
-  const baseData = await baseSamples({ what: 'eval', items: evalItems.map((e) => [e.prompt, e.seed]), sampler }, async () =>
+  const baseData = await baseSamples({ what: 'eval', items: evalItems.map((e) => [e.prompt, e.seed]), sampler, ...(firstFrameMode ? { firstFrame: true } : {}) }, async () =>
     (await sampleSet(config, baseParams, evalItems, sampler.steps, sampler.guidance)).map((v) => v.data));
   const baseVideos: Video[] = baseData.map((data) => ({ frames: config.frames, height: config.height, width: config.width, data }));
   const baseMetricList = baseVideos.map((v, i) => videoMetrics(v, evalItems[i].spec));
@@ -227,7 +232,7 @@ async function main() {
   const groundTruth = meanInterval(winScores(tasteScores(evalItems.map((e) => render(e.spec, e.seed, config)))));
   // 2. Held-out labelled pairs (base samples, other seeds) for the implicit accuracy.
   const heldStore = new Map<string, Float32Array>();
-  const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout' })
+  const heldPairs = planPairs({ prompts: heldOutSet(Number(args['held-out-pairs']), 1000).map((h) => formatPrompt(h.spec)), pairsPerPrompt: 1, round: 0, seed: 99, sampler, idPrefix: 'heldout', firstFrame: firstFrameMode })
     .map((p, i) => ({ ...p, seeds: [HELD_OUT_SEED_BASE + 500_000 + 2 * i, HELD_OUT_SEED_BASE + 500_001 + 2 * i] as [number, number] }));
   await basePairVideos(config, baseParams, heldPairs, heldStore);
   const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelPerson(), config, 0, 'heldout')), heldStore, config);
@@ -238,7 +243,7 @@ async function main() {
   const report: { settings: Record<string, unknown>; variants: Record<string, { base_metrics: AggregateMetrics; rounds: RoundResult[]; hyper: RoundHyperParameters }> } = {
     settings: {
       model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length,
-      taste: taste.name, taste_spread: spread, ground_truth: { win_rate: groundTruth.mean, ci: groundTruth.ci }, sampler,
+      taste: taste.name, taste_spread: spread, first_frame: firstFrameMode, ground_truth: { win_rate: groundTruth.mean, ci: groundTruth.ci }, sampler,
       label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), tie_margin: tieMargin, both_bad: Number(args['both-bad']), confidence: Number(args.confidence),
     },
     variants: {},
@@ -257,7 +262,7 @@ async function main() {
     let humanLabels = 0;
     // Online: the critic starts from `--pairs` people-labelled base pairs (OnlineVPO's reward model is trained first).
     if (variant === 'online') {
-      const warm = planPairs({ prompts: trainingPrompts(pairCount, `critic:${args.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'critic-warmup' });
+      const warm = planPairs({ prompts: trainingPrompts(pairCount, `critic:${args.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'critic-warmup', firstFrame: firstFrameMode });
       await basePairVideos(config, baseParams, warm, store);
       const warmJudgments = simulatedJudgments(warm, store, person, config, 0, 'critic-warmup');
       humanLabels += warm.length;
@@ -271,7 +276,7 @@ async function main() {
       const prompts = trainingPrompts(pairCount, `round:${args.seed}:${variant}:${k}`);
       if (variant !== 'online') {
         // 3a. On-policy pairs, labelled by the simulated annotator, one round of DPO or KTO.
-        const fresh = planPairs({ prompts, pairsPerPrompt: 1, round: policy.round, seed: Number(args.seed) * 100 + k, sampler, idPrefix: `${variant}-r${k}` });
+        const fresh = planPairs({ prompts, pairsPerPrompt: 1, round: policy.round, seed: Number(args.seed) * 100 + k, sampler, idPrefix: `${variant}-r${k}`, firstFrame: firstFrameMode });
         let t = performance.now();
         if (policy.round === 0) await basePairVideos(config, policy.params, fresh, store);
         else await samplePairVideos(config, policy.params, fresh, store);
@@ -286,7 +291,7 @@ async function main() {
       } else {
         // 3b. Online: the critic labels on-policy pairs on the fly; unsure ones go to "people".
         const out = await runOnlineRound({
-          config, policy, rounds: records, pairs, judgments, store, hyper, prompts, pairsPerPrompt: 1, sampler,
+          config, policy, rounds: records, pairs, judgments, store, hyper, prompts, pairsPerPrompt: 1, sampler, firstFrame: firstFrameMode,
           labeller: criticLabeller(critic!), confidenceThreshold: Number(args.confidence),
           onProgress: (phase, done, total) => { if (phase === 'sample' && done === total) sampleS = (performance.now() - tRound) / 1000; },
         });

@@ -62,6 +62,8 @@ export interface SetPolicyRequest {
 /** Where an online round's (OnlineVPO) pairs get their labels. */
 export interface OnlineRoundSpec {
   labeller: 'critic' | 'simulated';
+  /** The simulated person's taste (a built-in name, world/tastes.ts; default `quality`). */
+  taste?: string;
   prompts: string[];
   pairsPerPrompt: number;
   /** Critic verdicts below this confidence are left for people (they do not train). */

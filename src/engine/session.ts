@@ -13,11 +13,11 @@ import { kernelsStatus, preferenceLoss } from '../kernels';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
 import { Critic, criticConfig, criticExamples } from '../prefs/critic';
-import { criticLabeller, simulatedLabeller, type Labeller } from '../prefs/online';
+import { criticLabeller, tasteLabeller, type Labeller } from '../prefs/online';
 import type { VideoStore } from '../prefs/pairs';
 import { nextRoundIndex, startRoundRecord } from '../prefs/rounds';
 import type { Judgment, LoraSnapshot, Pair, RoundRecord, VideoIndex } from '../prefs/types';
-import { createSimulatedAnnotator } from '../world/annotator';
+import { builtinTaste } from '../world/tastes';
 import { hashString, makeRng, shuffle } from '../world/rng';
 import { pickShape, videoFromUint8, videoToUint8, type VideoShape } from '../world/video';
 import { runOnlineRound } from './online-round';
@@ -61,8 +61,6 @@ export class RequestError extends Error {
 const CRITIC_HELD_OUT = 0.2;
 /** …once there are this many (below, agreement is NaN: too few to measure). */
 const CRITIC_MIN_FOR_AGREEMENT = 8;
-/** The simulated labeller of online rounds: bench:loop's default noise and tie rate. */
-const SIMULATED_LABELLER = { noise: 0.05, tieRate: 0.2 } as const;
 
 export function gpuErrorMessage(detail: string): string {
   return `A GPU command failed (${detail}), so this request's results cannot be trusted and were dropped; the policy is unchanged and nothing stored is lost. Try again; if it repeats, reload the page, or open it with ?backend=wasm to run on the CPU.`;
@@ -459,6 +457,15 @@ export class EngineSession {
     return round === 0 ? policy.base : this.roundWeights.params(policy, round);
   }
 
+  /** The simulated person's taste of an online round (a built-in name; `quality` when none). */
+  private tasteOf(spec: OnlineRoundSpec) {
+    try {
+      return builtinTaste(spec.taste ?? 'quality');
+    } catch (e) {
+      throw new RequestError(`Online round: ${messageOf(e)}`);
+    }
+  }
+
   /** [H, W, 3] bytes → [-1, 1] floats for the sampler. */
   private firstFrameOf(bytes: Uint8Array, config: ModelConfig): Float32Array {
     try {
@@ -474,7 +481,7 @@ export class EngineSession {
     const shape = shapeOf(config);
     const labeller: Labeller = spec.labeller === 'critic'
       ? criticLabeller(await this.criticForOnline(config, request.pairs, request.judgments, store))
-      : simulatedLabeller(createSimulatedAnnotator({ ...SIMULATED_LABELLER, seed: hyper.seed }), shape);
+      : tasteLabeller(this.tasteOf(spec), shape, hyper.seed);
     const result = await runOnlineRound({
       ...input, store, prompts: spec.prompts, pairsPerPrompt: spec.pairsPerPrompt, confidenceThreshold: spec.confidenceThreshold, labeller,
       sampler: { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE },

@@ -2,7 +2,8 @@
 // learned critic, or the world's simulated annotator standing in for people — and train without
 // waiting for anyone. A verdict below the confidence threshold is not trusted: its pair is queued
 // for people instead. Plain logic; the critic itself runs tfjs (critic.ts).
-import type { SimulatedAnnotator } from '../world/annotator';
+import { createSimulatedAnnotator, SIMULATED_PERSON, type SimulatedAnnotator } from '../world/annotator';
+import { tasteSpread, type Taste } from '../world/tastes';
 import type { VideoShape } from '../world/video';
 import type { Critic } from './critic';
 import { decisionFor } from './judgments';
@@ -39,10 +40,29 @@ export function simulatedLabeller(annotator: SimulatedAnnotator, shape: VideoSha
   return {
     name,
     kind: 'simulated',
-    label: async (pairs, store) => pairs.map((p) => {
-      const call = annotator.judge(p.prompt, { ...shape, data: videoOf(p, 0, store) }, { ...shape, data: videoOf(p, 1, store) });
-      return { preferred: call === 'left' ? 0 : call === 'right' ? 1 : null, confidence: 1 };
-    }),
+    label: async (pairs, store) => pairs.map((p) => simulatedVerdict(annotator.judge(p.prompt, { ...shape, data: videoOf(p, 0, store) }, { ...shape, data: videoOf(p, 1, store) }))),
+  };
+}
+
+function simulatedVerdict(call: ReturnType<SimulatedAnnotator['judge']>): Verdict {
+  return { preferred: call === 'left' ? 0 : call === 'right' ? 1 : null, confidence: 1 };
+}
+
+/**
+ * A simulated person with a taste as a labeller. The taste's spread (the unit of its noise and
+ * tie margin) is taken over the videos it is asked to label — the current policy's samples —
+ * since the studio has no held-out base set at hand; noise and ties are SIMULATED_PERSON's.
+ */
+export function tasteLabeller(taste: Taste, shape: VideoShape, seed: number): Labeller {
+  return {
+    name: `simulated (${taste.name})`,
+    kind: 'simulated',
+    label: async (pairs, store) => {
+      const scores = pairs.map((p) => [0, 1].map((v) => taste.score({ ...shape, data: videoOf(p, v as VideoIndex, store) }, p.prompt)));
+      const spread = tasteSpread(scores.flat());
+      const person = createSimulatedAnnotator({ ...SIMULATED_PERSON, taste, spread, seed });
+      return scores.map(([a, b]) => simulatedVerdict(person.judgeScores(a, b)));
+    },
   };
 }
 

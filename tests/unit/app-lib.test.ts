@@ -146,5 +146,9 @@ describe('Train form', () => {
     expect(() => hyperFromForm({ ...defaultTrainForm(), rank: NaN }, 1)).toThrow(/lora.rank/);
     expect(() => onlineSpecFromForm(defaultTrainForm(), [])).toThrow(/Generate tab/);
     expect(() => onlineSpecFromForm({ ...defaultTrainForm(), confidenceThreshold: 0.2 }, ['a red circle grows'])).toThrow(/confidence threshold = 0.2/);
+    expect(() => onlineSpecFromForm({ ...defaultTrainForm(), taste: 'tall' }, ['a red circle grows'])).toThrow(/taste "tall" is unknown; choose one of quality, lively/);
+    // the simulated person's taste goes with the spec; the critic has none
+    expect(onlineSpecFromForm({ ...defaultTrainForm(), taste: 'big' }, ['a red circle grows']).taste).toBe('big');
+    expect(onlineSpecFromForm({ ...defaultTrainForm(), labeller: 'critic', taste: 'big' }, ['a red circle grows']).taste).toBeUndefined();
   });
 });

@@ -9,9 +9,11 @@ import { runRound } from '../../src/engine/round-runner';
 import { samplePairVideos } from '../../src/engine/sample-pairs';
 import { runOnlineRound } from '../../src/engine/online-round';
 import { preferredVideo } from '../../src/prefs/judgments';
-import { routeVerdicts, simulatedLabeller, type Labeller } from '../../src/prefs/online';
+import { routeVerdicts, simulatedLabeller, tasteLabeller, type Labeller } from '../../src/prefs/online';
 import { createSimulatedAnnotator } from '../../src/world/annotator';
 import { makeRng } from '../../src/world/rng';
+import { render } from '../../src/world/render';
+import { builtinTaste } from '../../src/world/tastes';
 import { completedRounds, nextRoundIndex, roundHyper, unusedJudgments, validateHyper } from '../../src/prefs/rounds';
 import { planPairs } from '../../src/prefs/pairs';
 import type { Judgment, Pair, RoundRecord } from '../../src/prefs/types';
@@ -255,5 +257,17 @@ describe('online mode', () => {
     expect(verdicts.every((v) => v.confidence === 1)).toBe(true);
     // It sees the planted noise: prefers the clean render.
     expect(verdicts.filter((v, i) => v.preferred === s.clean.get(s.pairs[i].id)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a simulated person with a taste labels by that taste, in units of the batch\'s spread', async () => {
+    const shape = { frames: config.frames, height: config.height, width: config.width };
+    const store = new Map<string, Float32Array>();
+    const pairs = planPairs({ prompts: ['a red square grows', 'a blue circle moves left', 'a green triangle rotates', 'a red circle bounces'], pairsPerPrompt: 4, round: 0, seed: 3, sampler: { steps: 1, guidance: 1 } });
+    // Video 0 of every pair is the "small" render, video 1 the "big" one, at the pair's seeds.
+    for (const p of pairs) p.videoIds.forEach((id, v) => store.set(id, render(`a ${v ? 'big' : 'small'} ${p.prompt.slice(2)}`, p.seeds[v], shape).data));
+    const big = await tasteLabeller(builtinTaste('big'), shape, 1).label(pairs, store);
+    expect(big.filter((v) => v.preferred === 1).length).toBeGreaterThanOrEqual(14);
+    const centred = tasteLabeller(builtinTaste('centred'), shape, 1);
+    expect(centred.name).toBe('simulated (centred)');
   });
 });

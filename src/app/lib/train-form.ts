@@ -3,6 +3,7 @@
 import { DEFAULT_KTO_BETA, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
 import type { ReferenceChoice, RoundHyperParameters, RoundMethod } from '../../prefs/types';
 import type { OnlineRoundSpec } from '../../engine/protocol';
+import { BUILTIN_TASTE_NAMES } from '../../world/tastes';
 
 export interface TrainForm {
   method: RoundMethod;
@@ -17,6 +18,8 @@ export interface TrainForm {
   tMean: number;
   /** Online rounds (OnlineVPO): who labels the on-policy pairs, how many, and the confidence bar. */
   labeller: OnlineRoundSpec['labeller'];
+  /** The simulated person's taste (a built-in name, world/tastes.ts); Compare scores rounds by it too. */
+  taste: string;
   onlinePairsPerPrompt: number;
   confidenceThreshold: number;
 }
@@ -25,7 +28,7 @@ export function defaultTrainForm(): TrainForm {
   const d = DEFAULT_ROUND_HYPER;
   return {
     method: d.method, beta: d.beta, lr: d.lr, steps: d.steps, rank: d.lora.rank, alpha: d.lora.alpha,
-    reference: d.reference, sftWeight: d.sftWeight, tMean: d.tMean, labeller: 'simulated', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
+    reference: d.reference, sftWeight: d.sftWeight, tMean: d.tMean, labeller: 'simulated', taste: 'lively', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
   };
 }
 
@@ -55,5 +58,8 @@ export function onlineSpecFromForm(form: TrainForm, prompts: string[]): OnlineRo
   if (!(form.confidenceThreshold >= 0.5 && form.confidenceThreshold <= 1)) {
     throw new Error(`Round settings: confidence threshold = ${form.confidenceThreshold} is invalid; it must be in [0.5, 1].`);
   }
-  return { labeller: form.labeller, prompts, pairsPerPrompt: form.onlinePairsPerPrompt, confidenceThreshold: form.confidenceThreshold };
+  if (form.labeller === 'simulated' && !BUILTIN_TASTE_NAMES.includes(form.taste)) {
+    throw new Error(`Round settings: taste "${form.taste}" is unknown; choose one of ${BUILTIN_TASTE_NAMES.join(', ')}.`);
+  }
+  return { labeller: form.labeller, ...(form.labeller === 'simulated' ? { taste: form.taste } : {}), prompts, pairsPerPrompt: form.onlinePairsPerPrompt, confidenceThreshold: form.confidenceThreshold };
 }

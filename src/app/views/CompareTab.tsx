@@ -4,6 +4,8 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { completedRounds } from '../../prefs/rounds';
 import type { MetricKey } from '../../world/metrics';
+import { builtinTaste } from '../../world/tastes';
+import { videoFromUint8 } from '../../world/video';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { rankActionForKey } from '../actions/rank-actions';
 import { hasCommandModifier, isTypingTarget } from '../lib/keys';
@@ -64,6 +66,19 @@ export function CompareTab() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [blind !== null, store]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // With a simulated person, each round's mean score by its taste, beside the world metrics.
+  const tasteName = useStudio((s) => (s.trainForm.labeller === 'simulated' ? s.trainForm.taste : null));
+  const tasteScores = useMemo(() => {
+    if (!tasteName || !shape) return null;
+    const taste = builtinTaste(tasteName);
+    const scores: Record<number, number> = {};
+    for (const r of evaluated) {
+      const videos = results[r].videos;
+      scores[r] = videos.reduce((a, bytes, i) => a + taste.score(videoFromUint8(bytes, shape), items[i].prompt), 0) / videos.length;
+    }
+    return scores;
+  }, [tasteName, shape, results, items]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const roundsToEvaluate = Array.from({ length: roundCount + 1 }, (_, r) => r);
   const chartValues = CHART_METRICS.map((m) => roundsToEvaluate.map((r) => results[r]?.aggregate[m.key] ?? NaN));
@@ -140,6 +155,16 @@ export function CompareTab() {
                 ))}
               </tr>
             ))}
+            {tasteName && tasteScores && (
+              <tr data-testid="taste-row">
+                <th scope="row" title={builtinTaste(tasteName).description}>
+                  taste: {tasteName} (the Train tab's simulated person)
+                </th>
+                {evaluated.map((r) => (
+                  <td key={r}>{tasteScores[r]?.toPrecision(3) ?? '–'}</td>
+                ))}
+              </tr>
+            )}
           </tbody>
         </table>
       )}

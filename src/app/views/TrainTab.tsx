@@ -5,6 +5,7 @@ import { useMemo, useRef, type FormEvent } from 'react';
 import { summariseMetrics, unusedJudgments } from '../../prefs/rounds';
 import type { RoundMethod, RoundRecord } from '../../prefs/types';
 import { checkPrompts } from '../lib/prompts';
+import { BUILTIN_TASTES } from '../../world/tastes';
 import { defaultBeta } from '../lib/train-form';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { useStudio, useTransient } from '../store/hooks';
@@ -127,10 +128,22 @@ export function TrainTab() {
           <label className="stacked">
             Labeller
             <select value={form.labeller} onChange={(e) => update({ labeller: e.target.value as 'critic' | 'simulated' })}>
-              <option value="simulated">Simulated annotator (world metrics)</option>
+              <option value="simulated">Simulated person (a taste)</option>
               <option value="critic">Critic (trained on your judgments)</option>
             </select>
           </label>
+          {form.labeller === 'simulated' && (
+            <label className="stacked" title={BUILTIN_TASTES.find((t) => t.name === form.taste)?.description}>
+              Taste
+              <select value={form.taste} onChange={(e) => update({ taste: e.target.value })}>
+                {BUILTIN_TASTES.map((t) => (
+                  <option key={t.name} value={t.name} title={t.description}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <NumberField label="Pairs per prompt (online)" value={form.onlinePairsPerPrompt} onChange={(onlinePairsPerPrompt) => update({ onlinePairsPerPrompt })} step={1} min={1} />
           <NumberField label="Confidence threshold" value={form.confidenceThreshold} onChange={(confidenceThreshold) => update({ confidenceThreshold })} min={0.5} max={1} />
           <p className="hint">Samples pairs for the Generate tab's prompts from the current policy; labels below the threshold are left for people.</p>
