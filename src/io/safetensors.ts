@@ -124,7 +124,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): ParsedSaf
   const dataStart = HEADER_LENGTH_BYTES + headerLength;
   const dataLength = bytes.byteLength - dataStart;
 
-  // 2. header JSON
+  // 2. header JSON (a key given twice would silently keep its last value: refused)
   const header = decodeHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart), fileName);
   const metadata = readMetadata(header[METADATA_KEY], fileName);
 
@@ -135,17 +135,7 @@ export function parseSafetensors(bytes: Uint8Array, fileName: string): ParsedSaf
     entries.push(readHeaderEntry(name, raw, dataLength, fileName));
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let previous: HeaderEntry | undefined; // last non-empty tensor; empty ones occupy no bytes
-  for (const current of entries) {
-    if (current.end === current.begin) continue;
-    if (previous && current.begin < previous.end) {
-      throw new SafetensorsError(
-        fileName,
-        `tensor "${current.name}" data_offsets [${current.begin}, ${current.end}] overlap tensor "${previous.name}" [${previous.begin}, ${previous.end}]`,
-      );
-    }
-    previous = current;
-  }
+  checkFullyIndexed(entries, dataLength, fileName);
 
   // 4. typed views (or copies when the offset is not aligned to the element size)
   const tensors = new Map<string, TensorEntry>();
@@ -177,6 +167,7 @@ function decodeHeader(headerBytes: Uint8Array, fileName: string): Record<string,
     const kind = header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header;
     throw new SafetensorsError(fileName, `header JSON is ${kind}, expected an object of tensors`, ADVICE_NOT_SAFETENSORS);
   }
+  checkUniqueKeys(text, header, fileName);
   return header;
 }
 
@@ -197,6 +188,75 @@ function readMetadata(raw: unknown, fileName: string): Record<string, string> {
     metadata[key] = value;
   }
   return metadata;
+}
+
+/**
+ * The format's rule that "the byte buffer needs to be entirely indexed, and cannot contain
+ * holes": the non-empty tensors, in offset order, tile [0, dataLength) exactly. A hole or bytes
+ * after the last tensor would hide data no reader sees; an overlap would alias two tensors.
+ * Empty tensors occupy no bytes and may sit at any in-range offset.
+ */
+function checkFullyIndexed(sorted: readonly HeaderEntry[], dataLength: number, fileName: string): void {
+  let previous: HeaderEntry | undefined; // last non-empty tensor
+  let cursor = 0;
+  for (const current of sorted) {
+    if (current.end === current.begin) continue;
+    if (current.begin < cursor) {
+      throw new SafetensorsError(
+        fileName,
+        `tensor "${current.name}" data_offsets [${current.begin}, ${current.end}] overlap tensor "${previous!.name}" [${previous!.begin}, ${previous!.end}]`,
+      );
+    }
+    if (current.begin > cursor) {
+      const after = previous ? `after tensor "${previous.name}" (which ends at ${cursor})` : 'at the start of the data buffer';
+      throw new SafetensorsError(fileName, `${current.begin - cursor} bytes ${after} belong to no tensor: tensor "${current.name}" starts at ${current.begin}, and the format allows no holes`);
+    }
+    previous = current;
+    cursor = current.end;
+  }
+  if (cursor !== dataLength) {
+    const after = previous ? `after the last tensor "${previous.name}"` : 'with no non-empty tensor';
+    throw new SafetensorsError(fileName, `the data buffer holds ${dataLength - cursor} bytes ${after} that belong to no tensor, and the format allows no holes`);
+  }
+}
+
+/**
+ * The keys of the top-level object of `text`, in order, duplicates kept (JSON.parse keeps only
+ * the last value of a repeated key). `text` must already have parsed as a JSON object.
+ */
+export function topLevelJsonKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      // a string: find its end, skipping escaped characters
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
+function checkUniqueKeys(text: string, header: Record<string, unknown>, fileName: string): void {
+  const keys = topLevelJsonKeys(text);
+  if (keys.length === Object.keys(header).length) return;
+  const seen = new Set<string>();
+  const repeated = keys.find((k) => (seen.has(k) ? true : (seen.add(k), false)));
+  throw new SafetensorsError(fileName, `the header names ${JSON.stringify(repeated)} twice; a reader would keep only one of them`);
 }
 
 function readHeaderEntry(name: string, raw: unknown, dataLength: number, fileName: string): HeaderEntry {

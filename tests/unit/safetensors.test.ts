@@ -5,6 +5,7 @@ import {
   parseSafetensors,
   serializeSafetensors,
   toFloat32,
+  topLevelJsonKeys,
   type TensorEntry,
 } from '../../src/io/safetensors';
 
@@ -368,5 +369,43 @@ describe('safetensors: F16 / BF16 conversion', () => {
     expect(() => toFloat32({ dtype: 'I32', shape: [1], data: new Int32Array(1) }, 'blocks.0.w', 'model.safetensors')).toThrow(
       /^model\.safetensors: tensor "blocks\.0\.w" has dtype I32, expected a floating-point tensor/,
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// the byte buffer is fully indexed, and every key is named once (issue 16)
+
+describe('safetensors: no holes in the data buffer, no key twice', () => {
+  const two = (a: [number, number], b: [number, number]) =>
+    JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: a }, b: { dtype: 'F32', shape: [1], data_offsets: b } });
+
+  it('refuses a gap between two tensors, naming both and the size of the hole', () => {
+    expectRejected(fileFrom(two([0, 4], [8, 12]), new Uint8Array(12)), 'gap.safetensors', /4 bytes after tensor "a"/, /tensor "b" starts at 8/, /no holes/, /re-export/);
+  });
+
+  it('refuses bytes before the first tensor and after the last one', () => {
+    expectRejected(fileFrom(two([4, 8], [8, 12]), new Uint8Array(12)), 'head.safetensors', /4 bytes at the start of the data buffer/, /tensor "a" starts at 4/);
+    expectRejected(fileFrom(two([0, 4], [4, 8]), new Uint8Array(12)), 'tail.safetensors', /4 bytes after the last tensor "b"/);
+    expectRejected(fileFrom('{}', new Uint8Array(3)), 'notensor.safetensors', /3 bytes with no non-empty tensor/);
+  });
+
+  it('accepts tensors that tile the buffer in any header order', () => {
+    const { tensors } = parseSafetensors(fileFrom(two([4, 8], [0, 4]), new Uint8Array(8)), 'ok.safetensors');
+    expect([...tensors.keys()].sort()).toEqual(['a', 'b']);
+  });
+
+  it('refuses a header that names a tensor (or __metadata__) twice', () => {
+    const header = '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}';
+    expectRejected(fileFrom(header, new Uint8Array(4)), 'dup.safetensors', /names "w" twice/, /re-export/);
+    const meta = '{"__metadata__": {"a": "1"}, "__metadata__": {"a": "2"}}';
+    expectRejected(fileFrom(meta), 'meta2.safetensors', /names "__metadata__" twice/);
+    // the same name inside nested objects, or escaped differently but equal, is still caught
+    const escaped = '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "\\u0077": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}';
+    expectRejected(fileFrom(escaped, new Uint8Array(4)), 'esc.safetensors', /names "w" twice/);
+  });
+
+  it('topLevelJsonKeys keeps repeats and skips nested keys and string values with quotes', () => {
+    expect(topLevelJsonKeys('{"a": {"a": 1, "b": [{"c": 2}]}, "b\\"q": "x,\\"y", "a": null}')).toEqual(['a', 'b"q', 'a']);
+    expect(topLevelJsonKeys('{}')).toEqual([]);
   });
 });
