@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../model/config';
 import { LoraAdapter } from '../model/lora';
 import type { Params } from '../model/params';
-import { decodeSnapshot, encodeModule, type LoraModuleArrays } from '../prefs/lora-data';
+import { decodeSnapshot, encodeModule, loraValuesProblem, type LoraModuleArrays } from '../prefs/lora-data';
 import type { LoraSnapshot } from '../prefs/types';
 
 /** Row-major transpose of a [rows, cols] matrix. */
@@ -83,8 +83,18 @@ export function mergeArrays(params: Params, modules: Map<string, LoraModuleArray
   return merged;
 }
 
+/**
+ * Merge a snapshot, refusing (before any tensor is made) one with a NaN, an Infinity or values
+ * whose product could overflow (prefs/lora-data.ts loraValuesProblem). The base is checked
+ * finite when it loads (model/checkpoint.ts) and each merge adds at most MAX_MERGE_DELTA to a
+ * weight, so every merged policy's weights are finite without reading them back from the GPU.
+ */
 export function mergeSnapshot(params: Params, snapshot: LoraSnapshot): Params {
-  return mergeArrays(params, decodeSnapshot(snapshot), snapshot.alpha / snapshot.rank);
+  const modules = decodeSnapshot(snapshot);
+  const scale = snapshot.alpha / snapshot.rank;
+  const problem = loraValuesProblem(modules, scale);
+  if (problem) throw new Error(`Cannot merge this LoRA: ${problem}.`);
+  return mergeArrays(params, modules, scale);
 }
 
 /** Every Linear module of the model with its sizes (tfjs-free, so the page can use it too). */

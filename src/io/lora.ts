@@ -11,7 +11,7 @@
 // Scale of a module: lora_alpha / r (peft), lora_alpha / √r with use_rslora. Import checks every
 // key and shape against the model and says what is wrong with which file.
 import { parseSafetensors, serializeSafetensors, SafetensorsError, toFloat32, type TensorEntry } from './safetensors';
-import type { LoraModuleArrays } from '../prefs/lora-data';
+import { loraValuesProblem, type LoraModuleArrays } from '../prefs/lora-data';
 
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PEFT_CONFIG_FILE = 'adapter_config.json';
@@ -228,8 +228,9 @@ function assemble(format: 'peft' | 'diffusers', modules: Map<string, LoraModuleA
   // diffusers without metadata loads with lora_alpha = r (scale 1), as does a config without lora_alpha.
   const alpha = config.alpha ?? rank;
   const scale = config.rslora ? alpha / Math.sqrt(rank) : alpha / rank;
-  const floats = [...modules.values()].flatMap((m) => [m.loraA, m.loraB]);
-  if (floats.some((a) => a.some((x) => !Number.isFinite(x)))) throw new LoraImportError(fileName, 'holds NaN or infinite weights');
+  const prefix = format === 'peft' ? PEFT_PREFIX : DIFFUSERS_PREFIX;
+  const problem = loraValuesProblem(modules, scale, (module, which) => `${prefix}${module}.lora_${which}.weight`);
+  if (problem) throw new LoraImportError(fileName, problem, 'Its weights would break the model; export the adapter again from a training run that did not diverge.');
   return { format, rank, alpha: scale * rank, scale, targetModules: config.targetModules, modules, baseModel: config.baseModel };
 }
 

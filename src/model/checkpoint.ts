@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nonFiniteProblem } from '../io/finite';
 import { parseSafetensors, serializeSafetensors, SafetensorsError, toFloat32, type TensorEntry } from '../io/safetensors';
 import type { ModelConfig } from './config';
 import { CheckpointError, configFromMetadata } from './checkpoint-config';
@@ -77,9 +78,17 @@ export function paramsFromTensors(config: ModelConfig, tensors: Map<string, Tens
       }
     }
   }
+  // Every value finite before any tensor is made: a NaN or Inf would reach every video.
+  const values = specs.map((spec) => {
+    const entry = tensors.get(spec.name)!;
+    const data = toFloat32(entry, spec.name, fileName);
+    const problem = nonFiniteProblem(data, entry.shape);
+    if (problem) throw new CheckpointError(fileName, `tensor "${spec.name}" ${problem}; a checkpoint must hold finite weights. Use a checkpoint saved before training diverged, or re-export it.`);
+    return data;
+  });
   const params: Params = new Map();
-  for (const spec of specs) {
-    const data = toFloat32(tensors.get(spec.name)!, spec.name, fileName);
+  for (const [k, spec] of specs.entries()) {
+    const data = values[k];
     const t = tf.tidy(() => {
       const torchLayout = tf.tensor(data, spec.torchShape, 'float32');
       return spec.transposed ? tf.transpose(torchLayout) : torchLayout;

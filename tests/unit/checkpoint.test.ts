@@ -107,3 +107,41 @@ describe('checkpoint I/O', () => {
     expect(() => checkpointFromBytes(new TextEncoder().encode('<html>404 not found</html>'), 'page.safetensors')).toThrow(/page\.safetensors/);
   });
 });
+
+describe('checkpoint: finite weights only (issue 16)', () => {
+  it('rejects NaN, +Inf and -Inf, naming the file, the tensor and the first bad index', () => {
+    for (const [value, word] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+      const bad = edited(tinyCheckpoint(), (t) => {
+        const entry = t.get('proj_out.weight')!;
+        const data = Float32Array.from(entry.data as Float32Array);
+        data[data.length - 3] = value;
+        data[data.length - 1] = value;
+        t.set('proj_out.weight', { ...entry, data });
+        expect(entry.shape.length).toBe(2);
+      });
+      const { tensors } = parseSafetensors(bad, 'x');
+      const n = tensors.get('proj_out.weight')!.data.length;
+      const cols = tensors.get('proj_out.weight')!.shape[1];
+      let caught: unknown;
+      try {
+        checkpointFromBytes(bad, 'nan.safetensors');
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(CheckpointError);
+      const message = (caught as Error).message;
+      expect(message).toContain(`nan.safetensors: tensor "proj_out.weight" holds ${word} at index ${n - 3} (row ${Math.floor((n - 3) / cols)}, column ${(n - 3) % cols}`);
+      expect(message).toMatch(/must hold finite weights/);
+    }
+  });
+
+  it('makes no tensor when it refuses one', () => {
+    const bad = edited(tinyCheckpoint(), (t) => {
+      const entry = t.get('proj_out.bias')!;
+      t.set('proj_out.bias', { ...entry, data: Float32Array.from(entry.data as Float32Array, () => NaN) });
+    });
+    const before = tf.memory().numTensors;
+    expect(() => checkpointFromBytes(bad, 'b.safetensors')).toThrow(/tensor "proj_out\.bias" holds NaN at index 0/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
