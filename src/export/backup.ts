@@ -10,8 +10,9 @@
 // length, judgments that point at pairs, round LoRAs that decode. The first problem is reported
 // with the file name.
 import { presetConfig } from '../model/presets';
-import { decodeSnapshot } from '../prefs/lora-data';
-import { DECISIONS, type Judgment, type Pair, type RoundRecord } from '../prefs/types';
+import type { ModuleShapes } from '../io/lora';
+import { checkJudgment, checkPair, checkRound, isNumber, isObject, isString, type Check } from '../prefs/check-records';
+import type { Judgment, Pair, RoundRecord } from '../prefs/types';
 import type { VideoShape } from '../world/video';
 import { rgbByteLength, videoFileStem, videoIdFromStem } from './video';
 import { createZip, readZip, ZipError, type ZipEntryInput } from './zip';
@@ -66,54 +67,20 @@ export function backupProject(project: ProjectSnapshot, opts: { modified?: Date 
 // ---------------------------------------------------------------------------------------------
 // Restore
 
-type Check = (condition: unknown, detail: string) => asserts condition;
+const isPositiveInteger = (v: unknown) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 4096;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isIndex = (v: unknown) => v === 0 || v === 1;
-
-function checkPair(p: unknown, i: number, check: Check): asserts p is Pair {
-  const where = `pair ${i + 1}`;
-  check(isObject(p), `${where} is not an object`);
-  check(isString(p.id) && p.id.length > 0, `${where} has no id`);
-  check(isString(p.prompt), `pair "${p.id}" has no prompt`);
-  check(Array.isArray(p.seeds) && p.seeds.length === 2 && p.seeds.every(isNumber), `pair "${p.id}" needs two numeric seeds`);
-  check(Array.isArray(p.videoIds) && p.videoIds.length === 2 && p.videoIds.every(isString), `pair "${p.id}" needs two video ids`);
-  check(isNumber(p.round), `pair "${p.id}" has no round`);
-  check(p.firstFrame === null || (isObject(p.firstFrame) && (p.firstFrame.kind === 'rendered' || (p.firstFrame.kind === 'image' && isString(p.firstFrame.id)))), `pair "${p.id}" has an unreadable firstFrame`);
-}
-
-function checkJudgment(j: unknown, i: number, pairIds: Set<string>, check: Check): asserts j is Judgment {
-  const where = `judgment ${i + 1}`;
-  check(isObject(j), `${where} is not an object`);
-  check(isString(j.id), `${where} has no id`);
-  check(isString(j.pairId) && pairIds.has(j.pairId), `judgment "${j.id}" refers to pair ${JSON.stringify(j.pairId)}, which is not in the backup`);
-  check(isString(j.annotator) && isString(j.createdAt) && isNumber(j.round), `judgment "${j.id}" lacks its annotator, createdAt or round`);
-  if (j.kind === 'pairwise') {
-    check(DECISIONS.includes(j.decision as never), `judgment "${j.id}" has decision ${JSON.stringify(j.decision)} (expected one of ${DECISIONS.join(', ')})`);
-    check(isIndex(j.leftWas), `judgment "${j.id}" has leftWas ${JSON.stringify(j.leftWas)} (expected 0 or 1)`);
-  } else {
-    check(j.kind === 'pointwise' && isIndex(j.video) && typeof j.desirable === 'boolean', `judgment "${j.id}" is neither a valid pairwise nor a pointwise judgment`);
-  }
-}
-
-function checkRound(r: unknown, i: number, check: Check): asserts r is RoundRecord {
-  check(isObject(r) && isNumber(r.index) && isString(r.status) && isObject(r.hyper) && Array.isArray(r.metrics) && Array.isArray(r.judgmentIds), `round record ${i + 1} is incomplete`);
-  if (r.lora === null) return;
-  check(isObject(r.lora) && isNumber(r.lora.rank) && isNumber(r.lora.alpha) && isObject(r.lora.modules), `round ${r.index}'s LoRA is incomplete`);
-  try {
-    decodeSnapshot(r.lora as never);
-  } catch (e) {
-    check(false, `round ${r.index}'s LoRA is corrupt (${(e as Error).message})`);
-  }
+export interface RestoreOptions {
+  /** This model's Linear modules: every round LoRA must fit them (checked when given). */
+  moduleShapes?: ModuleShapes;
+  /** Cap on the unpacked archive (default: readZip's, sized for the largest real backup). */
+  maxTotalBytes?: number;
 }
 
 /**
  * The project in a backup made by backupProject, fully checked. Throws BackupError naming the file
  * and its first problem; nothing is returned unless everything is whole.
  */
-export async function restoreProject(bytes: Uint8Array, fileName: string): Promise<ProjectSnapshot> {
+export async function restoreProject(bytes: Uint8Array, fileName: string, opts: RestoreOptions = {}): Promise<ProjectSnapshot> {
   const check: Check = (condition, detail) => {
     if (!condition) throw new BackupError(fileName, detail);
   };
@@ -121,7 +88,7 @@ export async function restoreProject(bytes: Uint8Array, fileName: string): Promi
   // 1. the zip, and its root (a backup re-zipped inside one folder still restores)
   let entries: Map<string, Uint8Array>;
   try {
-    entries = await readZip(bytes, fileName);
+    entries = await readZip(bytes, fileName, { maxTotalBytes: opts.maxTotalBytes });
   } catch (e) {
     if (e instanceof ZipError) throw new BackupError(fileName, e.detail);
     throw e;
@@ -146,23 +113,45 @@ export async function restoreProject(bytes: Uint8Array, fileName: string): Promi
   check(isString(raw.createdAt), `${PROJECT_FILE} has no createdAt`);
   check(Array.isArray(raw.pairs) && Array.isArray(raw.judgments) && Array.isArray(raw.rounds), `${PROJECT_FILE} lacks its pairs, judgments or rounds`);
   check(raw.settings === undefined || isObject(raw.settings), `${PROJECT_FILE}: settings is not an object`);
-  check(raw.videoShape === undefined || (isObject(raw.videoShape) && ['frames', 'height', 'width'].every((k) => Number.isInteger((raw as { videoShape: Record<string, unknown> }).videoShape[k]))), `${PROJECT_FILE}: videoShape is not {frames, height, width}`);
+  check(raw.videoShape === undefined || (isObject(raw.videoShape) && ['frames', 'height', 'width'].every((k) => isPositiveInteger((raw as { videoShape: Record<string, unknown> }).videoShape[k]))), `${PROJECT_FILE}: videoShape is not {frames, height, width} of positive integers`);
 
-  // 3. records
+  // 3. records: each whole, ids and round indexes unique (a reload keys them by id and index,
+  //    so a repeat would silently merge two records into one), round LoRAs fit this model
+  const firstSeen = new Map<string, number>();
+  const unique = (kind: string, key: string, i: number) => {
+    const earlier = firstSeen.get(`${kind}\0${key}`);
+    check(earlier === undefined, `two ${kind}s share the ${kind === 'round record' ? 'index' : 'id'} ${JSON.stringify(key)} (${kind}s ${earlier! + 1} and ${i + 1}); each must be unique`);
+    firstSeen.set(`${kind}\0${key}`, i);
+  };
   const pairIds = new Set<string>();
   raw.pairs.forEach((p, i) => {
-    checkPair(p, i, check);
-    check(!pairIds.has(p.id), `two pairs share the id "${p.id}"`);
+    checkPair(p, `pair ${i + 1}`, check);
+    unique('pair', p.id, i);
     pairIds.add(p.id);
   });
-  raw.judgments.forEach((j, i) => checkJudgment(j, i, pairIds, check));
-  raw.rounds.forEach((r, i) => checkRound(r, i, check));
+  raw.judgments.forEach((j, i) => {
+    checkJudgment(j, `judgment ${i + 1}`, pairIds, check, 'in the backup');
+    unique('judgment', j.id, i);
+  });
+  raw.rounds.forEach((r, i) => {
+    checkRound(r, `round record ${i + 1}`, check, opts.moduleShapes);
+    unique('round record', String(r.index), i);
+  });
 
-  // 4. videos: every pair's two videos (and first-frame image) present, each the right size
-  const videos: Record<string, Uint8Array> = {};
+  // 4. videos: names decoded (a stray "%" is an error naming the entry, not a bare URIError),
+  //    every pair's two videos (and first-frame image) present, each the right size
+  const videoById = new Map<string, Uint8Array>();
   const videoPrefix = `${root}${VIDEO_DIR}`;
   for (const [path, data] of entries) {
-    if (path.startsWith(videoPrefix) && path.endsWith(VIDEO_EXT)) videos[videoIdFromStem(path.slice(videoPrefix.length, -VIDEO_EXT.length))] = data;
+    if (!path.startsWith(videoPrefix) || !path.endsWith(VIDEO_EXT)) continue;
+    let id: string;
+    try {
+      id = videoIdFromStem(path.slice(videoPrefix.length, -VIDEO_EXT.length));
+    } catch {
+      check(false, `entry "${path}" is not a video name vpo-studio writes (its %-escapes do not decode)`);
+    }
+    check(!videoById.has(id), `entry "${path}" names video "${id}" a second time`);
+    videoById.set(id, data);
   }
   let shape: VideoShape;
   try {
@@ -173,15 +162,15 @@ export async function restoreProject(bytes: Uint8Array, fileName: string): Promi
   const videoBytes = rgbByteLength(shape);
   for (const p of raw.pairs as Pair[]) {
     p.videoIds.forEach((id, k) => {
-      const data = videos[id];
+      const data = videoById.get(id);
       check(data !== undefined, `pair "${p.id}": video ${k} ("${id}") is missing from ${VIDEO_DIR}`);
       check(data.length === videoBytes, `pair "${p.id}": video "${id}" has ${data.length} bytes, but a ${shape.frames}×${shape.height}×${shape.width} RGB video has ${videoBytes}`);
     });
     if (p.firstFrame?.kind === 'image') {
-      const image = videos[p.firstFrame.id];
+      const image = videoById.get(p.firstFrame.id);
       const frameBytes = shape.height * shape.width * 3;
       check(image !== undefined && image.length === frameBytes, `pair "${p.id}": its first-frame image "${p.firstFrame.id}" is ${image ? `${image.length} bytes, not ${frameBytes}` : 'missing'}`);
     }
   }
-  return { ...(raw as unknown as Omit<ProjectSnapshot, 'videos'>), videos };
+  return { ...(raw as unknown as Omit<ProjectSnapshot, 'videos'>), videos: Object.fromEntries(videoById) };
 }

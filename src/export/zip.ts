@@ -4,9 +4,10 @@
 //
 //   write: STORE only (method 0): the payloads are safetensors, MP4 and raw RGB, which DEFLATE
 //          barely shrinks; CRC-32 per entry; names UTF-8 with general-purpose flag bit 11.
-//   read:  STORE and DEFLATE (method 8, through DecompressionStream('deflate-raw')), the two
-//          methods every common zipper uses; entries located through the central directory (so
-//          data descriptors, bit 3, need no special case); CRC and sizes checked.
+//   read:  STORE and DEFLATE (method 8, through DecompressionStream('deflate-raw'), streamed and
+//          stopped at the declared size), the two methods every common zipper uses; entries
+//          located through the central directory (so data descriptors, bit 3, need no special
+//          case); CRC and sizes checked; the declared sizes together capped (MAX_ZIP_TOTAL_BYTES).
 //
 // Layout of an archive:
 //   [local header 30 B + name][data] … for each entry
@@ -232,21 +233,51 @@ function readCentralDirectory(bytes: Uint8Array, view: DataView, fileName: strin
   return entries;
 }
 
-/** Raw DEFLATE → bytes with the platform's decompressor (browsers and Node ≥ 18). */
-async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {
+/**
+ * The most a zip may unpack to, all entries together: 1 GiB. Sized from the largest real
+ * archive, a backup: a `small` pair is two 8×32×32 RGB videos (2 × 24 KiB), so 1 GiB holds
+ * ~21,800 pairs (about 18 hours of judging at 3 s a pair) plus project.json (a rank-4 round
+ * LoRA of `small` is ~0.3 MB of base64). The cap is checked against the central directory's
+ * declared sizes before anything is inflated, so a zip bomb costs no memory.
+ */
+export const MAX_ZIP_TOTAL_BYTES = 1024 ** 3;
+
+export interface ReadZipOptions {
+  /** Cap on the declared sizes of all entries together (default MAX_ZIP_TOTAL_BYTES). */
+  maxTotalBytes?: number;
+}
+
+/** Inflated past the size its header declares: stopped there. */
+class InflatedPastDeclaredSize extends Error {}
+
+/**
+ * Raw DEFLATE → bytes with the platform's decompressor (browsers and Node ≥ 18), streamed:
+ * output is read chunk by chunk and the stream cancelled as soon as it passes `declaredSize`,
+ * so a bomb (a few KB declaring 10 bytes and inflating to gigabytes) allocates at most one
+ * chunk beyond the declared size.
+ */
+async function inflateRaw(data: Uint8Array, declaredSize: number): Promise<Uint8Array> {
   const stream = new DecompressionStream('deflate-raw');
   const writer = stream.writable.getWriter();
   // Errors surface on the read side; swallow the writer's copies of them.
   writer.write(data as Uint8Array<ArrayBuffer>).catch(() => undefined);
   writer.close().catch(() => undefined);
+  // Chunks, not one buffer of the declared size: a header may declare a gigabyte for a few bytes.
   const chunks: Uint8Array[] = [];
+  let length = 0;
   const reader = stream.readable.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    length += value.length;
+    if (length > declaredSize) {
+      await reader.cancel().catch(() => undefined);
+      throw new InflatedPastDeclaredSize();
+    }
     chunks.push(value);
   }
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
   let o = 0;
   for (const c of chunks) {
     out.set(c, o);
@@ -260,10 +291,16 @@ async function inflateRaw(data: Uint8Array): Promise<Uint8Array> {
  * Throws ZipError for anything it cannot read exactly: not a zip, truncated, encrypted, an
  * unsupported method, a CRC or size mismatch, or two entries with one name.
  */
-export async function readZip(bytes: Uint8Array, fileName: string): Promise<Map<string, Uint8Array>> {
+export async function readZip(bytes: Uint8Array, fileName: string, opts: ReadZipOptions = {}): Promise<Map<string, Uint8Array>> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const files = new Map<string, Uint8Array>();
-  for (const e of readCentralDirectory(bytes, view, fileName)) {
+  const entries = readCentralDirectory(bytes, view, fileName);
+  const maxTotalBytes = opts.maxTotalBytes ?? MAX_ZIP_TOTAL_BYTES;
+  const declaredTotal = entries.reduce((n, e) => n + e.size, 0);
+  if (declaredTotal > maxTotalBytes) {
+    throw new ZipError(fileName, `its ${entries.length} entries would unpack to ${declaredTotal.toLocaleString('en')} bytes, more than the ${maxTotalBytes.toLocaleString('en')} a studio archive can hold`, 'Choose a backup or adapter exported by vpo-studio; split a larger archive.');
+  }
+  for (const e of entries) {
     if (e.name.endsWith('/')) continue; // a folder
     const where = `entry "${e.name}"`;
     if (e.flags & FLAG_ENCRYPTED) throw new ZipError(fileName, `${where} is encrypted`, 'Re-create the zip without a password.');
@@ -290,8 +327,9 @@ export async function readZip(bytes: Uint8Array, fileName: string): Promise<Map<
       data = raw.slice();
     } else {
       try {
-        data = await inflateRaw(raw);
+        data = await inflateRaw(raw, e.size);
       } catch (err) {
+        if (err instanceof InflatedPastDeclaredSize) throw new ZipError(fileName, `${where} inflates to more than the ${e.size} bytes its header declares (stopped there); the zip is corrupt or a zip bomb`);
         throw new ZipError(fileName, `${where}: its DEFLATE data is corrupt (${(err as Error).message})`);
       }
     }

@@ -107,6 +107,10 @@ export function failingKv(): KeyValueStore & { map: Map<string, unknown>; full: 
       if (wrapped.full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
       return kv.setMany(items);
     },
+    replaceAll: async (items: [string, unknown][]) => {
+      if (wrapped.full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return kv.replaceAll(items);
+    },
   };
   return wrapped;
 }

@@ -7,7 +7,7 @@
 // a first-frame image is [H, W, 3]), `ui` (tab and form settings), `compare/<round>` (Compare's
 // videos and metrics of the policy after that round, with the sampler settings they were made
 // with) and `blind` (a blind A/B test in progress).
-import { clear, createStore, delMany, entries, setMany, type UseStore } from 'idb-keyval';
+import { createStore, delMany, entries, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
 import type { Judgment, Pair, RoundRecord } from '../../prefs/types';
 import { sameSetup, type BlindTest, type CompareResult, type CompareSetup } from './compare-slice';
 
@@ -15,7 +15,11 @@ export interface KeyValueStore {
   entries(): Promise<[string, unknown][]>;
   setMany(items: [string, unknown][]): Promise<void>;
   delMany(keys: string[]): Promise<void>;
-  clear(): Promise<void>;
+  /**
+   * The store becomes exactly `items`, atomically: when this rejects (storage full, a value that
+   * cannot be stored, the tab closed mid-way) the store holds what it held before.
+   */
+  replaceAll(items: [string, unknown][]): Promise<void>;
 }
 
 /** One IndexedDB database per model: a tiny-model project and a small-model one never mix. */
@@ -25,7 +29,20 @@ export function idbKeyValueStore(modelName: string): KeyValueStore {
     entries: () => entries<string, unknown>(store),
     setMany: (items) => setMany(items, store),
     delMany: (keys) => delMany(keys, store),
-    clear: () => clear(store),
+    // One readwrite transaction: IndexedDB commits the clear and every put together or, if any
+    // put fails (QuotaExceededError) or the page goes away, none of them. A put that throws at
+    // once (DataCloneError) would leave the transaction to commit what came before: abort it.
+    replaceAll: (items) =>
+      store('readwrite', (objects) => {
+        try {
+          objects.clear();
+          for (const [key, value] of items) objects.put(value, key);
+        } catch (e) {
+          objects.transaction.abort();
+          throw e;
+        }
+        return promisifyRequest(objects.transaction);
+      }),
   };
 }
 
@@ -40,29 +57,38 @@ export function memoryKeyValueStore(map = new Map<string, unknown>()): KeyValueS
     delMany: async (keys) => {
       for (const k of keys) map.delete(k);
     },
-    clear: async () => map.clear(),
+    // Checked before the swap, as IndexedDB's structured clone would refuse them.
+    replaceAll: async (items) => {
+      for (const [key, value] of items) {
+        if (typeof value === 'function') throw new DOMException(`${key}: a function cannot be stored`, 'DataCloneError');
+      }
+      map.clear();
+      for (const [k, v] of items) map.set(k, v);
+    },
   };
 }
 
+const STORAGE_FULL_ADVICE =
+  'Everything is still open on this page and nothing stored before is lost. Use Backup project (Export tab) to save the ' +
+  'project to a file, then free space (site data of other pages, or old projects) and reload.';
+const STORAGE_ERROR_ADVICE = 'Everything is still open on this page; use Backup project (Export tab) to keep a copy in a file.';
+/** What a failed restore left: nothing (replaceAll is one transaction). */
+const RESTORE_ADVICE =
+  'Nothing was replaced: the project you had is still open here and still stored, and a reload shows it. ' +
+  'Free space (site data of other pages, or old projects) and restore again.';
+
 /** The browser refused to store more (QuotaExceededError). Nothing already stored is lost. */
 export class StorageFullError extends Error {
-  constructor(what: string) {
-    super(
-      `Browser storage is full: ${what} could not be saved. Everything is still open on this page and nothing stored ` +
-        `before is lost. Use Backup project (Export tab) to save the project to a file, then free space ` +
-        `(site data of other pages, or old projects) and reload.`,
-    );
+  constructor(what: string, advice = STORAGE_FULL_ADVICE) {
+    super(`Browser storage is full: ${what} could not be saved. ${advice}`);
     this.name = 'StorageFullError';
   }
 }
 
 /** Any other IndexedDB failure (private mode, a blocked database, a browser bug). */
 export class StorageError extends Error {
-  constructor(what: string, cause: unknown) {
-    super(
-      `Could not save ${what} in the browser's storage (IndexedDB): ${cause instanceof Error ? cause.message : String(cause)}. ` +
-        `Everything is still open on this page; use Backup project (Export tab) to keep a copy in a file.`,
-    );
+  constructor(what: string, cause: unknown, advice = STORAGE_ERROR_ADVICE) {
+    super(`Could not save ${what} in the browser's storage (IndexedDB): ${cause instanceof Error ? cause.message : String(cause)}. ${advice}`);
     this.name = 'StorageError';
   }
 }
@@ -184,8 +210,11 @@ export class ProjectStorage {
     return this.write([[UI, ui]], 'the page settings');
   }
 
-  /** Restore: the stored project becomes exactly `project` (the old one is cleared first). */
-  async replaceAll(project: Omit<StoredProject, 'ui'> & { ui?: unknown }): Promise<void> {
+  /**
+   * Restore: the stored project becomes exactly `project`, in one transaction. When that fails the
+   * old project is still stored, whole (the error says so, naming `fileName`).
+   */
+  async replaceAll(project: Omit<StoredProject, 'ui'> & { ui?: unknown }, fileName = 'the backup'): Promise<void> {
     const items: [string, unknown][] = [
       ...Object.entries(project.videos).map(([id, bytes]): [string, unknown] => [VIDEO + id, bytes]),
       ...project.pairs.map((p): [string, unknown] => [PAIR + p.id, p]),
@@ -194,11 +223,11 @@ export class ProjectStorage {
     ];
     if (project.ui !== undefined) items.push([UI, project.ui]);
     try {
-      await this.kv.clear();
+      await this.kv.replaceAll(items);
     } catch (e) {
-      throw new StorageError('the restored project (clearing the old one failed)', e);
+      const what = `the project restored from ${fileName}`;
+      throw isQuotaError(e) ? new StorageFullError(what, RESTORE_ADVICE) : new StorageError(what, e, RESTORE_ADVICE);
     }
-    await this.write(items, 'the restored project');
   }
 
   private async remove(keys: string[], what: string): Promise<void> {

@@ -6,6 +6,7 @@ import { backupProject, restoreProject, type ProjectSnapshot } from '../../expor
 import { encodeGif } from '../../export/gif';
 import { importLora, loraExportZip } from '../../export/lora-zip';
 import { readableFileStem } from '../../export/video';
+import { loraModuleShapes } from '../../model/param-specs';
 import { completedRounds } from '../../prefs/rounds';
 import type { JobProgress } from './pairs-slice';
 import type { StoredProject } from './persist';
@@ -78,9 +79,10 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
     },
 
     async restoreProject(file) {
+      // 1. everything checked (records, videos, round LoRAs against this model) before anything changes
       let project: ProjectSnapshot;
       try {
-        project = await restoreProject(file.bytes, file.name);
+        project = await restoreProject(file.bytes, file.name, { moduleShapes: loraModuleShapes(modelConfig()) });
         if (project.modelName !== deps.modelName) {
           throw new Error(`${file.name}: this backup is of the "${project.modelName}" model, and this page runs "${deps.modelName}". Nothing was changed; open the studio with ?model=${project.modelName} to restore it.`);
         }
@@ -88,10 +90,12 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
         fail('input', e);
         return false;
       }
+      // 2. stored in one transaction; when that fails the old project stays, stored and shown
       try {
-        await deps.storage.replaceAll({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, ui: project.settings });
+        await deps.storage.replaceAll({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, ui: project.settings }, file.name);
       } catch (e) {
         get().report(e);
+        return false;
       }
       set({ criticHints: {}, critic: null });
       get().hydrate({ pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, ui: project.settings ?? uiSnapshot(get()) });
