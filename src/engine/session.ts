@@ -27,6 +27,7 @@ import type {
   InitRequest, OnlineRoundSpec, RunRoundRequest, SetPolicyRequest,
 } from './protocol';
 import { runRound, type RoundInput } from './round-runner';
+import { checkRequest } from './validate-request';
 import { errorKind, fetchCheckpoint, generateVideo, initBackend, loadModelFromBytes, watchGpuDevice, type LoadedModel } from './runtime';
 
 export type Post = (event: EngineEvent) => void;
@@ -206,10 +207,17 @@ export class EngineSession {
   }
 
   /**
-   * Queue a request behind the ones before it; `cancel` acts at once. Resolves when the request
-   * has posted its final event.
+   * Queue a request behind the ones before it; `cancel` acts at once. A request that fails its
+   * checks (validate-request.ts) is answered at once with an error carrying its id. Resolves when
+   * the request has posted its final event.
    */
-  submit(request: EngineRequest, post: Post): Promise<void> {
+  submit(sent: EngineRequest, post: Post): Promise<void> {
+    const checked = checkRequest(sent); // types and ranges, at the worker boundary
+    if ('error' in checked) {
+      post(checked.error);
+      return Promise.resolve();
+    }
+    const { request } = checked;
     if (request.type === 'cancel') {
       this.cancel(request, post);
       return Promise.resolve();
