@@ -7,7 +7,7 @@ import { formatPrompt, type PromptSpec } from '../../world/prompt';
 import { videoFromUint8 } from '../../world/video';
 import { meanInterval } from '../../prefs/win-rate';
 import { EngineError } from '../engine-requests';
-import { advanceJob, startJob, type JobProgress } from './pairs-slice';
+import { advanceJob, samplerFormProblem, startJob, type JobProgress } from './pairs-slice';
 import type { SliceCreator } from './types';
 
 export interface CompareItem {
@@ -82,6 +82,12 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
     async evaluateRounds(rounds, setup) {
       const info = get().engineInfo;
       if (!info || get().compareProgress) return;
+      // Compare samples with the Generate form's settings: checked as Generate checks them.
+      const samplerProblem = samplerFormProblem(setup);
+      if (samplerProblem) {
+        get().pushAlert('input', `Compare: ${samplerProblem}`);
+        return;
+      }
       const previous = get().compareSetup;
       if (!previous || !sameSetup(previous, setup)) {
         const old = Object.keys(get().compareResults).map(Number);

@@ -37,6 +37,16 @@ export interface EngineSlice {
 
 let alertIds = 0;
 
+/** Longest alert shown: a message quoting a 1 MB input was a 2 MB alert. */
+export const MAX_ALERT_CHARS = 2000;
+
+/** `message`, cut to MAX_ALERT_CHARS with a note of how much was left out. */
+export function boundedAlert(message: string): string {
+  if (message.length <= MAX_ALERT_CHARS) return message;
+  const keep = MAX_ALERT_CHARS - 60; // room for the note
+  return `${message.slice(0, keep)} … (${(message.length - keep).toLocaleString('en')} more characters not shown)`;
+}
+
 const LOST_DEVICE_ADVICE =
   'Nothing already stored is lost: use Backup project to save a copy, then reload the page (or open it with ?backend=wasm to train on the CPU).';
 
@@ -81,7 +91,8 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (deps) => (set, get)
     get().pushAlert('internal', prefix + (error instanceof Error ? error.message : String(error)), false);
   },
 
-  pushAlert(kind, message, offerBackup = false) {
+  pushAlert(kind, full, offerBackup = false) {
+    const message = boundedAlert(full);
     // The same message twice (e.g. storage full on every judgment) is shown once.
     if (get().alerts.some((a) => a.kind === kind && a.message === message)) return;
     set((s) => ({ alerts: [...s.alerts, { id: ++alertIds, kind, message, offerBackup }] }));

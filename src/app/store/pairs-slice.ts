@@ -1,5 +1,6 @@
 // Pairs and their videos: Generate plans pairs (prefs/pairs.ts planPairs), samples both videos of
 // each from the current policy in the worker, and stores pair + videos before showing them.
+import { samplerSettingsProblem } from '../../engine/validate-request';
 import { planPairs } from '../../prefs/pairs';
 import type { Pair } from '../../prefs/types';
 import { hashString } from '../../world/rng';
@@ -17,6 +18,18 @@ export interface GenerateSpec {
   steps: number;
   guidance: number;
   firstFrame: FirstFrameChoice;
+}
+
+/** Sampler steps the Generate form allows (its input's max); the engine itself takes up to 1000. */
+export const FORM_MAX_SAMPLE_STEPS = 200;
+
+/**
+ * `null`, or the alert for sampler settings the page will not send: the engine's check
+ * (validate-request.ts) with the form's step limit. Generate and Compare both use it.
+ */
+export function samplerFormProblem(s: { steps: number; guidance: number }): string | null {
+  const problem = samplerSettingsProblem(s, FORM_MAX_SAMPLE_STEPS);
+  return problem && `${problem}: change it on the Generate tab.`;
 }
 
 /** Transient: sampler steps done over the whole batch (2 videos × steps per pair). */
@@ -70,6 +83,11 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
         return 0;
       }
       if (get().generation) return 0;
+      const samplerProblem = samplerFormProblem(spec);
+      if (samplerProblem) {
+        get().pushAlert('input', samplerProblem);
+        return 0;
+      }
       const shape = engineInfo.config;
       const now = deps.now();
       const batch = newId('g', now.getTime());

@@ -8,7 +8,7 @@ import { imageFileToFrame } from '../lib/first-frame';
 import { checkPrompts, describeProblems } from '../lib/prompts';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { useJobProgress, useStudio } from '../store/hooks';
-import type { FirstFrameChoice } from '../store/pairs-slice';
+import { samplerFormProblem, type FirstFrameChoice } from '../store/pairs-slice';
 import { VideoCanvas } from '../VideoCanvas';
 
 const SUITES = promptSuites();
@@ -82,8 +82,9 @@ export function GenerateTab() {
       pushAlert('input', `Pairs per prompt must be a whole number from 1 to 64 (got ${form.pairsPerPrompt}).`);
       return;
     }
-    if (!(Number.isInteger(form.steps) && form.steps >= 1 && form.steps <= 200)) {
-      pushAlert('input', `Sampler steps must be a whole number from 1 to 200 (got ${form.steps}).`);
+    const samplerProblem = samplerFormProblem(form);
+    if (samplerProblem) {
+      pushAlert('input', samplerProblem);
       return;
     }
     progress.current?.set(0, 1, 0);
