@@ -53,6 +53,7 @@ describe('ProjectStorage', () => {
 
   it('deletes a judgment and only that one', async () => {
     const storage = new ProjectStorage(memoryKeyValueStore());
+    await storage.putPairs(pairs, {});
     await storage.putJudgments([judge(1, 1), judge(2, 2)]);
     await storage.deleteJudgments(['j1']);
     expect((await storage.load()).judgments.map((j) => j.id)).toEqual(['j2']);
@@ -69,6 +70,7 @@ describe('ProjectStorage', () => {
   it('a full browser storage is a StorageFullError that says to back up, and what was stored stays', async () => {
     const kv = failingKv();
     const storage = new ProjectStorage(kv);
+    await storage.putPairs(pairs, {});
     await storage.putJudgments([judge(1, 1)]);
     kv.full = true;
     const error = await storage.putJudgments([judge(2, 2)]).catch((e) => e);

@@ -8,6 +8,7 @@
 // videos and metrics of the policy after that round, with the sampler settings they were made
 // with) and `blind` (a blind A/B test in progress).
 import { createStore, delMany, entries, promisifyRequest, setMany, type UseStore } from 'idb-keyval';
+import { checkJudgment, checkPair, checkRound, isObject, throwingCheck } from '../../prefs/check-records';
 import type { Judgment, Pair, RoundRecord } from '../../prefs/types';
 import { sameSetup, type BlindTest, type CompareResult, type CompareSetup } from './compare-slice';
 
@@ -114,6 +115,8 @@ export interface StoredProject {
   ui: unknown;
   /** Absent when nothing was compared yet (and in backups, which do not carry Compare). */
   compare?: StoredCompare;
+  /** Stored records load() could not read (left out of the project, kept in storage). */
+  unreadable?: { key: string; problem: string }[];
 }
 
 const PAIR = 'pair/';
@@ -134,25 +137,82 @@ export const INTERRUPTED_NOTE = 'Interrupted: the page was closed or reloaded wh
 export class ProjectStorage {
   constructor(private readonly kv: KeyValueStore) {}
 
-  /** The stored project, in a stable order (pairs and judgments by creation, rounds by index). */
+  /**
+   * The stored project, in a stable order (pairs and judgments by creation, rounds by index).
+   * Every record is checked as a restored backup's are (prefs/check-records.ts); one that cannot
+   * be read is left out of the project and listed in `unreadable` with its key and problem (it
+   * stays in storage), never dropped silently.
+   */
   async load(): Promise<StoredProject> {
-    const project: StoredProject = { pairs: [], judgments: [], rounds: [], videos: {}, ui: null };
+    const project: StoredProject = { pairs: [], judgments: [], rounds: [], videos: {}, ui: null, unreadable: [] };
     const compared: { setup: CompareSetup; result: CompareResult }[] = [];
     let blind: BlindTest | null = null;
-    for (const [key, value] of await this.kv.entries()) {
-      if (key.startsWith(PAIR)) project.pairs.push(value as Pair);
-      else if (key.startsWith(JUDGMENT)) project.judgments.push(value as Judgment);
-      else if (key.startsWith(ROUND)) project.rounds.push(value as RoundRecord);
-      else if (key.startsWith(VIDEO)) project.videos[key.slice(VIDEO.length)] = toBytes(value);
-      else if (key === UI) project.ui = value;
-      else if (key.startsWith(COMPARE)) compared.push(value as { setup: CompareSetup; result: CompareResult });
-      else if (key === BLIND) blind = value as BlindTest;
+    const entries = await this.kv.entries();
+    const readable = <T>(key: string, read: () => T): T | undefined => {
+      try {
+        return read();
+      } catch (e) {
+        project.unreadable!.push({ key, problem: (e as Error).message });
+        return undefined;
+      }
+    };
+    // 1. pairs first: a judgment must name a stored pair
+    const pairIds = new Set<string>();
+    for (const [key, value] of entries) {
+      if (!key.startsWith(PAIR)) continue;
+      const pair = readable(key, () => {
+        checkPair(value, 'the record', throwingCheck);
+        throwingCheck(key === PAIR + value.id, `it holds pair "${value.id}"`);
+        return value;
+      });
+      if (pair) {
+        project.pairs.push(pair);
+        pairIds.add(pair.id);
+      }
+    }
+    // 2. everything else
+    for (const [key, value] of entries) {
+      if (key.startsWith(PAIR)) continue;
+      if (key.startsWith(JUDGMENT)) {
+        const judgment = readable(key, () => {
+          checkJudgment(value, 'the record', pairIds, throwingCheck, 'stored');
+          throwingCheck(key === JUDGMENT + value.id, `it holds judgment "${value.id}"`);
+          return value;
+        });
+        if (judgment) project.judgments.push(judgment);
+      } else if (key.startsWith(ROUND)) {
+        const round = readable(key, () => {
+          checkRound(value, 'the record', throwingCheck);
+          throwingCheck(key === ROUND + value.index, `it holds round ${value.index}`);
+          return value;
+        });
+        if (round) project.rounds.push(round);
+      } else if (key.startsWith(VIDEO)) {
+        const bytes = readable(key, () => toBytes(value));
+        if (bytes) project.videos[key.slice(VIDEO.length)] = bytes;
+      } else if (key === UI) {
+        project.ui = value; // validated field by field by the ui slice
+      } else if (key.startsWith(COMPARE)) {
+        const c = readable(key, () => {
+          throwingCheck(isObject(value) && isObject(value.setup) && isObject(value.result) && Array.isArray(value.result.videos), 'it is not a Compare result with its setup');
+          const result = value.result as unknown as CompareResult;
+          return { setup: value.setup as unknown as CompareSetup, result: { ...result, videos: result.videos.map(toBytes) } };
+        });
+        if (c) compared.push(c);
+      } else if (key === BLIND) {
+        blind = readable(key, () => {
+          throwingCheck(isObject(value) && Number.isInteger(value.round) && Array.isArray(value.order) && Array.isArray(value.scores), 'it is not a blind test');
+          return value as unknown as BlindTest;
+        }) ?? null;
+      } else {
+        project.unreadable!.push({ key, problem: 'no part of a project is stored under this key' });
+      }
     }
     if (compared.length > 0) {
       const { setup } = compared[0];
       const results = compared
         .filter((c) => sameSetup(c.setup, setup))
-        .map(({ result }) => ({ ...result, videos: result.videos.map(toBytes) }))
+        .map(({ result }) => result)
         .sort((a, b) => a.round - b.round);
       const blindRound = (blind as BlindTest | null)?.round;
       project.compare = { setup, results, blind: results.some((r) => r.round === blindRound) ? blind : null };
@@ -248,10 +308,10 @@ export class ProjectStorage {
   }
 }
 
-/** IndexedDB gives back what it was given, but be lenient with an ArrayBuffer or a plain array. */
+/** IndexedDB gives back what it was given, but be lenient with an ArrayBuffer or an array of bytes. */
 function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (Array.isArray(value)) return Uint8Array.from(value as number[]);
-  return new Uint8Array(0);
+  if (Array.isArray(value) && value.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) return Uint8Array.from(value as number[]);
+  throw new Error(`it holds ${value === null ? 'null' : typeof value === 'object' ? `a ${value.constructor?.name ?? 'object'}` : `a ${typeof value}`}, not RGB bytes`);
 }

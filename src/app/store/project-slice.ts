@@ -58,6 +58,12 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
         blind: compare?.blind ?? null,
       });
       get().hydrateUi(project.ui);
+      const unreadable = project.unreadable ?? [];
+      if (unreadable.length > 0) {
+        const listed = unreadable.slice(0, 5).map(({ key, problem }) => `"${key}": ${problem}`);
+        if (unreadable.length > 5) listed.push(`…and ${unreadable.length - 5} more`);
+        get().pushAlert('storage', `${unreadable.length} stored record${unreadable.length === 1 ? ' was' : 's were'} unreadable and left out of the project (they stay in the browser's storage): ${listed.join('; ')}. Everything else loaded. Use Backup project to keep what loaded, or restore an earlier backup.`, true);
+      }
     },
 
     snapshot() {
