@@ -136,13 +136,14 @@ describe('Rank', () => {
     expect(first).toMatchObject({ kind: 'pairwise', decision: 'left', annotator: 'annotator-1', annotatorKind: 'human', round: 1, responseMs: 1234 });
   });
 
-  it('storage full: the judgment stays on the page, the alert offers a backup, and stored judgments are intact', async () => {
+  it('storage full: the judgment is kept as unsaved (not counted), the alert offers a backup, and stored judgments are intact', async () => {
     const studio = await studioWithPairs();
     await judgeCurrent(studio, 'left');
     studio.kv.full = true;
     await judgeCurrent(studio, 'right');
     const s = studio.store.getState();
-    expect(s.judgments.map((j) => j.kind === 'pairwise' && j.decision)).toEqual(['left', 'right']);
+    expect(s.judgments.map((j) => j.kind === 'pairwise' && j.decision)).toEqual(['left']);
+    expect(s.unsavedJudgments.map((j) => j.kind === 'pairwise' && j.decision)).toEqual(['right']);
     expect(s.alerts[0]).toMatchObject({ kind: 'storage', offerBackup: true });
     expect(s.alerts[0].message).toMatch(/storage is full/);
     expect([...studio.kv.map.keys()].filter((k) => k.startsWith('judgment/'))).toEqual([`judgment/${s.judgments[0].id}`]);

@@ -2,7 +2,7 @@
 // The tab's key handler and its buttons both go through here, and the help overlay lists them.
 import type { StoreApi } from 'zustand/vanilla';
 import type { Decision } from '../../prefs/types';
-import type { RankMode, RankPosition } from '../lib/rank-queue';
+import { rankPosition, type RankMode, type RankPosition } from '../lib/rank-queue';
 import type { Studio } from '../store';
 
 export interface RankContext {
@@ -51,4 +51,25 @@ export function rankActionForKey(key: string, mode: RankMode): RankAction | unde
 export function keyLabel(action: RankAction): string {
   const names: Record<string, string> = { ArrowLeft: '←', ArrowRight: '→', ArrowUp: '↑', ArrowDown: '↓', Backspace: 'Backspace' };
   return action.keys.map((k) => names[k] ?? k).join(' / ');
+}
+
+/**
+ * Performs rank actions one after another in the order they were asked for: a key pressed while
+ * a judgment is being stored waits for it and then acts on the page as it is then (the next
+ * pair, or the undo of the judgment just stored), never dropped — a fast annotator pressing `1`
+ * then `z` gets the undo. `shownAt` is read when the action runs.
+ */
+export function rankActionQueue(store: StoreApi<Studio>, shownAt: () => number): (action: RankAction) => Promise<void> {
+  let tail: Promise<void> = Promise.resolve();
+  const run = async (action: RankAction) => {
+    const s = store.getState();
+    const position = rankPosition(s.pairs, s.judgments, s.annotator, s.rankMode);
+    if (action.needsPair && !position.pair) return;
+    await action.perform({ store, position, shownAt: shownAt() });
+  };
+  return (action) => {
+    // A failed action has already alerted (the slices report their errors); the next one runs.
+    tail = tail.then(() => run(action)).catch(() => undefined);
+    return tail;
+  };
 }

@@ -1,5 +1,7 @@
 // Judgments: each one is written to IndexedDB before the store moves on to the next pair
-// (DESIGN §6), so a reload or a crash never loses a judgment that was shown as made.
+// (DESIGN §6), so a reload or a crash never loses a judgment that was shown as made. One whose
+// write failed is not shown as made: it waits in `unsavedJudgments` (not counted, its pair shown
+// again) until a retry stores it; backups carry it meanwhile.
 import { pairwiseJudgment, pointwiseJudgment } from '../../prefs/pairs';
 import type { Decision, Judgment, Pair, VideoIndex } from '../../prefs/types';
 import { newId } from '../lib/ids';
@@ -7,7 +9,12 @@ import { judgmentToUndo } from '../lib/rank-queue';
 import type { SliceCreator } from './types';
 
 export interface JudgmentsSlice {
+  /** The judgments in storage: what a reload shows, and all that counts as judged. */
   judgments: Judgment[];
+  /** Judgments whose write failed (storage full or failing), in the order they were made. */
+  unsavedJudgments: Judgment[];
+  /** Write the unsaved judgments again; resolves true when they are stored (and now count). */
+  retryUnsaved(): Promise<boolean>;
   /** A side-by-side decision on the pair, with the side the first video was shown on. */
   judgePair(pair: Pair, decision: Decision, leftWas: VideoIndex, responseMs: number): Promise<void>;
   /** A thumbs up / down on one video (KTO's pointwise mode). */
@@ -30,6 +37,7 @@ export const createJudgmentsSlice: SliceCreator<JudgmentsSlice> = (deps) => (set
 
   return {
     judgments: [],
+    unsavedJudgments: [],
 
     judgePair(pair, decision, leftWas, responseMs) {
       return get().addJudgments([pairwiseJudgment({ ...fields(pair, responseMs), decision, leftWas })]);
@@ -61,10 +69,27 @@ export const createJudgmentsSlice: SliceCreator<JudgmentsSlice> = (deps) => (set
       try {
         await deps.storage.putJudgments(judgments);
       } catch (e) {
-        // Storage full or failing: the judgment stays on the page (the alert offers a backup).
+        // Storage full or failing: not stored, so not shown as judged (the alert offers a backup,
+        // the Rank tab a retry).
         get().report(e);
+        set((s) => ({ unsavedJudgments: [...s.unsavedJudgments, ...judgments] }));
+        return;
       }
       set((s) => ({ judgments: [...s.judgments, ...judgments] }));
+    },
+
+    async retryUnsaved() {
+      const unsaved = get().unsavedJudgments;
+      if (unsaved.length === 0) return true;
+      try {
+        await deps.storage.putJudgments(unsaved);
+      } catch (e) {
+        get().report(e);
+        return false;
+      }
+      const stored = new Set(unsaved);
+      set((s) => ({ judgments: [...s.judgments, ...unsaved], unsavedJudgments: s.unsavedJudgments.filter((j) => !stored.has(j)) }));
+      return true;
     },
   };
 };

@@ -52,7 +52,7 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
     hydrate(project) {
       const compare = project.compare;
       set({
-        pairs: project.pairs, judgments: project.judgments, rounds: project.rounds, videos: project.videos, hydrated: true,
+        pairs: project.pairs, judgments: project.judgments, unsavedJudgments: [], rounds: project.rounds, videos: project.videos, hydrated: true,
         compareSetup: compare?.setup ?? null,
         compareResults: Object.fromEntries((compare?.results ?? []).map((r) => [r.round, r])),
         blind: compare?.blind ?? null,
@@ -67,9 +67,10 @@ export const createProjectSlice: SliceCreator<ProjectSlice> = (deps) => (set, ge
     },
 
     snapshot() {
-      const { pairs, judgments, rounds, videos, engineInfo } = get();
+      const { pairs, judgments, unsavedJudgments, rounds, videos, engineInfo } = get();
       const snapshot: ProjectSnapshot = {
-        version: 1, modelName: deps.modelName, pairs, judgments, rounds, videos,
+        // A backup is what storage refused to keep: the unsaved judgments go in too.
+        version: 1, modelName: deps.modelName, pairs, judgments: [...judgments, ...unsavedJudgments], rounds, videos,
         settings: uiSnapshot(get()) as unknown as Record<string, unknown>, createdAt: deps.now().toISOString(),
       };
       if (engineInfo) snapshot.videoShape = { frames: engineInfo.config.frames, height: engineInfo.config.height, width: engineInfo.config.width };

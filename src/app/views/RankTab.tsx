@@ -3,7 +3,7 @@
 // randomised per pair and recorded (leftWas). A pointwise thumbs mode feeds KTO. The critic can
 // hint which video it prefers, with its confidence.
 import { useEffect, useMemo, useRef } from 'react';
-import { RANK_ACTIONS, keyLabel, rankActionForKey, type RankAction } from '../actions/rank-actions';
+import { RANK_ACTIONS, keyLabel, rankActionForKey, rankActionQueue } from '../actions/rank-actions';
 import { decisionCounts } from '../../prefs/judgments';
 import { other } from '../../prefs/judgments';
 import { hasCommandModifier, isTypingTarget } from '../lib/keys';
@@ -34,24 +34,18 @@ export function RankTab() {
 
   const position = useMemo(() => rankPosition(pairs, judgments, annotator, mode), [pairs, judgments, annotator, mode]);
   const counts = useMemo(() => decisionCounts(judgments.filter((j) => j.annotatorKind === 'human')), [judgments]);
+  const unsaved = useStudio((s) => s.unsavedJudgments.length);
+  const retryUnsaved = useStudio((s) => s.retryUnsaved);
   const shownAt = useRef(performance.now());
-  const busy = useRef(false);
   const pair = position.pair;
 
   useEffect(() => {
     shownAt.current = performance.now();
   }, [pair?.id, position.video]);
 
-  const perform = async (action: RankAction) => {
-    if (busy.current || (action.needsPair && !pair)) return;
-    busy.current = true;
-    try {
-      // The judgment is in IndexedDB before the store moves to the next pair (judgments slice).
-      await action.perform({ store, position, shownAt: shownAt.current });
-    } finally {
-      busy.current = false;
-    }
-  };
+  // The judgment is in IndexedDB before the store moves to the next pair (judgments slice); keys
+  // pressed meanwhile queue behind it.
+  const perform = useMemo(() => rankActionQueue(store, () => shownAt.current), [store]);
 
   // Keys act while the Rank tab is open and no field has the focus.
   const performRef = useRef(perform);
@@ -116,6 +110,14 @@ export function RankTab() {
         {pair ? `Pair ${position.index + 1} of ${position.total}` : position.total === 0 ? 'No pairs yet: generate some on the Generate tab.' : `All ${position.total} pairs judged.`}
         {pair && mode === 'pointwise' && ` — thumb for the ${position.video === position.leftWas ? 'left' : 'right'} video`}
       </p>
+      {unsaved > 0 && (
+        <p className="error" data-testid="unsaved-judgments">
+          {unsaved} judgment{unsaved === 1 ? ' is' : 's are'} not saved: the browser's storage refused {unsaved === 1 ? 'it' : 'them'}, so {unsaved === 1 ? 'it does' : 'they do'} not count and a reload would lose {unsaved === 1 ? 'it' : 'them'}.{' '}
+          <button type="button" onClick={() => void retryUnsaved()}>
+            Retry saving
+          </button>
+        </p>
+      )}
       <p className="hint" data-testid="judged-counts">
         Judged: {position.judged} of {position.total} · left/right better {counts.left + counts.right} · tie {counts.tie} · both bad {counts['both-bad']} · skipped {counts.skip} · thumbs up {counts.thumbsUp} · thumbs down {counts.thumbsDown}
       </p>
