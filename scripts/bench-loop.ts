@@ -37,13 +37,13 @@ import type { ModelConfig } from '../src/model/config';
 import { initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { Critic, criticConfig, criticExamples } from '../src/prefs/critic';
-import { dpoPreferences } from '../src/prefs/judgments';
+import { dpoPreferences, preferredVideo } from '../src/prefs/judgments';
 import { criticLabeller } from '../src/prefs/online';
 import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
 import { roundHyper } from '../src/prefs/rounds';
 import { meanInterval } from '../src/prefs/win-rate';
 import { metricDeltas, regressions, tasteShift, type MetricDelta, type PairedDelta } from '../src/prefs/paired-stats';
-import type { Judgment, Pair, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
+import type { Judgment, Pair, PairwiseJudgment, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
 import { createSimulatedAnnotator, SIMULATED_PERSON, type SimulatedAnnotator } from '../src/world/annotator';
 import { aggregateMetrics, videoMetrics, type AggregateMetrics } from '../src/world/metrics';
 import { tasteSpread, type Taste } from '../src/world/tastes';
@@ -84,6 +84,8 @@ interface RoundResult {
   seconds: number;
   cost: { pairs: number; examples: number; human_labels: number; critic_labels: number; queued: number; steps: number; sample_s: number; label_s: number; train_s: number; eval_s: number; ms_per_step: number };
   train: { loss: number; implicit_accuracy: number; reward_margin: number };
+  /** Online rounds: the share of the critic's left/right labels that the noiseless taste agrees with. */
+  critic_label_accuracy?: number;
 }
 
 const num = (key: string, fallback?: number) => (args[key] === '' ? fallback : Number(args[key]));
@@ -187,6 +189,23 @@ function simulatedJudgments(pairs: Pair[], store: Map<string, Float32Array>, per
   });
 }
 
+/** The share of strict (left/right) judgments that side with the video the taste scores higher. */
+function labelAccuracy(judgments: readonly PairwiseJudgment[], pairs: readonly Pair[], store: Map<string, Float32Array>, taste: Taste, config: ModelConfig): number {
+  const shape = { frames: config.frames, height: config.height, width: config.width };
+  const pairById = new Map(pairs.map((p) => [p.id, p]));
+  let agree = 0, count = 0;
+  for (const j of judgments) {
+    const preferred = preferredVideo(j);
+    if (preferred === null) continue;
+    const pair = pairById.get(j.pairId)!;
+    const [a, b] = [0, 1].map((v) => scoreOrThrow(taste, { ...shape, data: store.get(pair.videoIds[v])! }, pair.prompt, pair.seeds[v]));
+    if (a === b) continue;
+    count++;
+    agree += (a > b ? 0 : 1) === preferred ? 1 : 0;
+  }
+  return count ? agree / count : NaN;
+}
+
 /** A simulated person: a taste and an annotator judging by it. */
 interface Person { taste: Taste; annotator: SimulatedAnnotator }
 
@@ -271,7 +290,7 @@ async function main() {
     }
     for (let k = 1; k <= rounds; k++) {
       const tRound = performance.now();
-      let sampleS = 0, labelS = 0, queued = 0, criticLabels = 0;
+      let sampleS = 0, labelS = 0, queued = 0, criticLabels = 0, criticAccuracy: number | undefined;
       let record: RoundRecord;
       const prompts = trainingPrompts(pairCount, `round:${args.seed}:${variant}:${k}`);
       if (variant !== 'online') {
@@ -298,6 +317,7 @@ async function main() {
         if (!out.record) throw new Error(`online round ${k}: no pair reached confidence ${args.confidence}; lower --confidence or train the critic longer (--critic-steps).`);
         record = out.record;
         criticLabels = out.judgments.length;
+        criticAccuracy = labelAccuracy(out.judgments, out.pairs, store, taste, config);
         queued = out.queued.length;
         pairs.push(...out.pairs);
         judgments.push(...out.judgments);
@@ -329,10 +349,11 @@ async function main() {
         taste_shift: tasteShift(roundScores, baseScores, spread.std), taste_score: roundScores.reduce((a, b) => a + b, 0) / roundScores.length,
         metrics: aggregateMetrics(metricList), metric_deltas: deltas, regressions: regressions(deltas), seconds,
         cost: { pairs: prompts.length, examples: record.examples, human_labels: humanLabels, critic_labels: criticLabels, queued, steps: record.metrics.length, sample_s: sampleS, label_s: labelS, train_s: trainS, eval_s: (performance.now() - tEval) / 1000, ms_per_step: record.timings.msPerStep },
+        ...(criticAccuracy === undefined ? {} : { critic_label_accuracy: criticAccuracy }),
         train: { loss: avg((m) => m.loss), implicit_accuracy: avg((m) => m.implicitAccuracy), reward_margin: avg((m) => m.rewardMargin) },
       });
       const r = results[results.length - 1];
-      console.log(`${variant} round ${k}: win ${(100 * r.win_rate).toFixed(1)} % [${(100 * r.ci[0]).toFixed(1)}, ${(100 * r.ci[1]).toFixed(1)}], taste shift ${r.taste_shift.mean.toFixed(2)} ± ${r.taste_shift.se.toFixed(2)} std, regressions: ${r.regressions.join(', ') || 'none'}, held-out implicit acc ${(100 * r.implicit_accuracy).toFixed(1)} %, ${seconds.toFixed(0)} s (sample ${sampleS.toFixed(0)}, label ${labelS.toFixed(1)}, train ${trainS.toFixed(0)} s at ${r.cost.ms_per_step.toFixed(0)} ms/step)`);
+      console.log(`${variant} round ${k}: win ${(100 * r.win_rate).toFixed(1)} % [${(100 * r.ci[0]).toFixed(1)}, ${(100 * r.ci[1]).toFixed(1)}], taste shift ${r.taste_shift.mean.toFixed(2)} ± ${r.taste_shift.se.toFixed(2)} std, regressions: ${r.regressions.join(', ') || 'none'}, held-out implicit acc ${(100 * r.implicit_accuracy).toFixed(1)} %${r.critic_label_accuracy === undefined ? '' : `, critic labels agree with the taste ${(100 * r.critic_label_accuracy).toFixed(1)} % (${criticLabels} labels, ${queued} queued)`}, ${seconds.toFixed(0)} s (sample ${sampleS.toFixed(0)}, label ${labelS.toFixed(1)}, train ${trainS.toFixed(0)} s at ${r.cost.ms_per_step.toFixed(0)} ms/step)`);
     }
     report.variants[variant] = { base_metrics: baseMetrics, rounds: results, hyper };
     critic?.dispose();
