@@ -53,7 +53,7 @@ export const byteMutations: fc.Arbitrary<ByteMutation[]> = fc.array(
 
 /** `bytes` with the mutations applied in order (positions taken modulo the current length). */
 export function mutateBytes(bytes: Uint8Array, mutations: readonly ByteMutation[]): Uint8Array {
-  let out = bytes.slice();
+  let out: Uint8Array = bytes.slice();
   for (const m of mutations) {
     const n = out.length;
     if (n === 0) break;
