@@ -32,21 +32,18 @@ function zipOf(name: string, compressed: Uint8Array, declaredSize: number, crc =
     b.writeUInt32LE(signature, 0);
     return b;
   };
-  const local = header(0x04034b50, 30);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(compressed.length, 18);
-  local.writeUInt32LE(declaredSize, 22);
-  local.writeUInt16LE(nameBytes.length, 26);
-  const central = header(0x02014b50, 46);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(compressed.length, 20);
-  central.writeUInt32LE(declaredSize, 24);
-  central.writeUInt16LE(nameBytes.length, 28);
+  // The fields a local header (from offset 4) and its central record (from offset 6) share.
+  const shared = (b: Buffer, at: number) => {
+    b.writeUInt16LE(20, at); // version needed
+    b.writeUInt16LE(8, at + 4); // DEFLATE
+    b.writeUInt32LE(crc, at + 10);
+    b.writeUInt32LE(compressed.length, at + 14);
+    b.writeUInt32LE(declaredSize, at + 18);
+    b.writeUInt16LE(nameBytes.length, at + 22);
+    return b;
+  };
+  const local = shared(header(0x04034b50, 30), 4);
+  const central = shared(header(0x02014b50, 46), 6);
   const end = header(0x06054b50, 22);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
