@@ -7,7 +7,7 @@ import type { PretrainBatch } from './pretrain-batch';
 
 /** One record of the batch stream (layout in scripts/gpu-batches.ts). */
 export function encodeRecord(step: number, batch: PretrainBatch): Buffer {
-  const parts = [batch.x0, batch.ids, batch.t, Uint8Array.from(batch.firstFrame, (f) => (f ? 1 : 0)), ...(batch.weights ? [batch.weights] : [])];
+  const parts = [batch.x0, batch.ids, batch.t, Uint8Array.from(batch.firstFrame, (f) => (f ? 1 : 0))];
   const body = Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)));
   const head = Buffer.alloc(16);
   head.write('VPOB', 0, 'ascii');

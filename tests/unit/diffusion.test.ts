@@ -29,16 +29,6 @@ describe('rectified flow', () => {
     const m = perSampleMse(pred, target, supervisedFrames(2, 2, [true, false]));
     expect(Array.from(m.dataSync())).toEqual([9, 5]);
   });
-  it('per-pixel weights give the weighted mean per frame; uniform weights change nothing (hand-computed)', () => {
-    // one sample, one frame of two pixels × 1 channel: errors 1 and 3 → squared 1 and 9
-    const pred = tf.tensor5d([1, 3], [1, 1, 1, 2, 1]);
-    const target = tf.zeros([1, 1, 1, 2, 1]) as tf.Tensor5D;
-    const mask = supervisedFrames(1, 1, [false]);
-    const weighted = perSampleMse(pred, target, mask, tf.tensor4d([1, 4], [1, 1, 1, 2])); // (1 + 36) / 5
-    expect(weighted.dataSync()[0]).toBeCloseTo(37 / 5, 5);
-    const uniform = perSampleMse(pred, target, mask, tf.fill([1, 1, 1, 2], 2.5) as tf.Tensor4D);
-    expect(uniform.dataSync()[0]).toBeCloseTo(5, 5);
-  });
   it('the loss falls when overfitting one tiny batch', () => {
     const config = presetConfig('tiny');
     const params = initParams(config, 2);

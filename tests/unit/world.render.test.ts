@@ -3,7 +3,6 @@ import {
   SIZES,
   frameToRgba,
   makeRng,
-  objectMask,
   parsePrompt,
   render,
   renderScene,
@@ -53,27 +52,6 @@ describe('render', () => {
     const cx = Math.floor(scene.centreX[0] * 32);
     const cy = Math.floor(scene.centreY[0] * 32);
     expect(pixel(cx, cy)).toEqual(scene.rgb.map((c) => expect.closeTo(2 * c - 1, 5)));
-  });
-
-  it('masks the object, grown by the margin: the ring just outside a circle, where a square has corners', () => {
-    const scene = sampleScene(spec('a red circle rotates'), 2, SHAPE_32); // in place, near the centre
-    const video = renderScene(scene, SHAPE_32);
-    const tight = objectMask(scene, SHAPE_32, 0);
-    const grown = objectMask(scene, SHAPE_32, 2);
-    const bg = scene.background.map((c) => 2 * c - 1);
-    let tightArea = 0, grownArea = 0;
-    for (let p = 0; p < tight.length; p++) {
-      const painted = [0, 1, 2].some((c) => Math.abs(video.data[3 * p + c] - bg[c]) > 1e-6);
-      expect(tight[p] > 0).toBe(painted); // margin 0: exactly the pixels the render paints
-      expect(grown[p]).toBeGreaterThanOrEqual(tight[p]);
-      tightArea += tight[p];
-      grownArea += grown[p];
-    }
-    // Coverage sums to the area: π·r² for the circle, π·(r + 2)² grown by 2 px (r ≈ 5.8 px here).
-    const r = scene.radius[0] * 32;
-    expect(tightArea / 8).toBeCloseTo(Math.PI * r * r, -0.5);
-    expect(grownArea / 8).toBeCloseTo(Math.PI * (r + 2) ** 2, -0.5);
-    expect(() => objectMask(scene, SHAPE_16, 2)).toThrow(/objectMask: the scene has 8 frames/);
   });
 
   it('rejects a scene whose frame count does not match the shape', () => {
