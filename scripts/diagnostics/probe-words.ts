@@ -5,23 +5,23 @@
  *  - followed: the fraction of videos that show what their own prompt asked for;
  *  - Δx̂0 at t = 0.98 / 0.8 / 0.5: ‖x̂0(a) − x̂0(b)‖ / ‖x̂0(a)‖ on the same noisy input (0: no effect);
  *  - the cosine of the two token embeddings.
- *   npm run probe -- [--checkpoint FILE] [--pairs left/right,up/down,circle/square] [--seeds 12] [--json FILE]
- * It found that the small model at 17,800 steps drew the same video for "moves left" and
- * "moves right" on every seed (README, "Pretraining status").
+ *   npm run probe:words -- [--checkpoint FILE] [--pairs left/right,up/down,circle/square] [--seeds 12] [--json FILE]
+ * It found that the 8×8-patch model (today's small-p8) at 17,800 steps drew the same video for "moves left" and
+ * "moves right" on every seed (docs/history.md).
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { checkpointFromBytes } from '../src/model/checkpoint';
-import { forward } from '../src/model/dit';
-import { tokenizeBatch } from '../src/model/tokenizer';
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
-import { detectAction, detectColour, detectShape } from '../src/world/detect';
-import { formatPrompt, type PromptSpec } from '../src/world/prompt';
-import { detectObject } from '../src/world/segment';
-import { ACTIONS, COLOUR_NAMES, SHAPES } from '../src/world/vocab';
-import type { Video } from '../src/world/video';
-import { parseArgs, parseWordPairs } from './lib/args';
-import { useWasmBackend } from './lib/tf-node';
+import { checkpointFromBytes } from '../../src/model/checkpoint';
+import { forward } from '../../src/model/dit';
+import { tokenizeBatch } from '../../src/model/tokenizer';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../../src/diffusion/sampler';
+import { detectAction, detectColour, detectShape } from '../../src/world/detect';
+import { formatPrompt, type PromptSpec } from '../../src/world/prompt';
+import { detectObject } from '../../src/world/segment';
+import { ACTIONS, COLOUR_NAMES, SHAPES } from '../../src/world/vocab';
+import type { Video } from '../../src/world/video';
+import { parseArgs, parseWordPairs } from '../lib/args';
+import { useWasmBackend } from '../lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', pairs: 'left/right,up/down,circle/square', seeds: '12', json: '',
