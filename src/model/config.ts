@@ -190,10 +190,6 @@ export function subTokensPerToken(c: ModelConfig): number {
   return c.refiner ? (c.patchSize / c.refiner.patchSize) ** 2 : 0;
 }
 
-export function headDim(c: ModelConfig): number {
-  return c.hiddenSize / c.numHeads;
-}
-
 export function patchDim(c: ModelConfig): number {
   return c.patchSize * c.patchSize * 3;
 }
