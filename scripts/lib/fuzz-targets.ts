@@ -336,10 +336,10 @@ export async function fuzz(target: FuzzTarget, opts: { runs: number; seed?: numb
   try {
     await fc.assert(property, { numRuns: opts.runs, seed: opts.seed, timeout: opts.timeoutMs ?? 2000, endOnFailure: true });
   } catch (e) {
-    // fast-check keeps what the parser threw as the cause: name it in the message.
-    const cause = (e as { cause?: unknown }).cause;
-    const got = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    throw new Error(`${target.name} parser: ${(e as Error).message}\nGot ${got}`, { cause });
+    // fast-check keeps what the parser threw as its error's cause: name it in the message.
+    const thrown = (e as { cause?: unknown }).cause;
+    const got = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+    throw new Error(`${target.name} parser: ${(e as Error).message}\nGot ${got}`, { cause: e });
   }
   report.ms = performance.now() - started;
   gc?.();

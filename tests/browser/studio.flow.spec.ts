@@ -107,7 +107,7 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
 
   // Long tasks while the round trained, and how many of them fell in the tab switches above
   // (React renders of a whole tab; the rest are the per-step updates of charts and progress).
-  const longTasks: { start: number; duration: number }[] = await page.evaluate(() => (window as any).__longTasks);
+  const longTasks: { start: number; duration: number }[] = await page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks);
   const summary = (from: number, to: number) => {
     const d = longTasks.filter((t) => t.start >= from && t.start <= to).map((t) => t.duration);
     return { count: d.length, totalMs: Math.round(d.reduce((a, b) => a + b, 0)), maxMs: Math.round(Math.max(0, ...d)) };

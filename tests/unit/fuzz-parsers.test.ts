@@ -37,7 +37,7 @@ describe('the fuzzing harness', () => {
     const buggy: FuzzTarget = {
       ...safetensors,
       parse: async (bytes) => {
-        if (bytes[8] !== safetensors.seeds[0][8]) (null as unknown as { x: number }).x;
+        if (bytes[8] !== safetensors.seeds[0][8]) (null as unknown as { x: () => void }).x();
         return safetensors.parse(bytes);
       },
     };

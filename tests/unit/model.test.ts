@@ -229,7 +229,7 @@ describe('refiner (sub-patch up-block)', () => {
     const before = forward(p, trunk, x, t, ids);
     expect(tf.max(tf.abs(tf.sub(forward(p, config, x, t, ids), before))).dataSync()[0]).toBe(0);
     const all = randomParams(config);
-    for (const [name, v] of all) if (!name.startsWith('refiner.')) all.set(name, p.get(name)!);
+    for (const name of all.keys()) if (!name.startsWith('refiner.')) all.set(name, p.get(name)!);
     expect(tf.max(tf.abs(tf.sub(forward(all, config, x, t, ids), before))).dataSync()[0]).toBeGreaterThan(1e-3);
   });
   it('outputs a video in every attention mode, stays causal under sparse-causal + causal, and reads the prompt', () => {
