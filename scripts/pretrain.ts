@@ -23,7 +23,7 @@ import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
 import { addRefiner, loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 

@@ -4,13 +4,13 @@
 //   npx tsx scripts/screenshots.ts
 //
 // Drives the built page on `?model=tiny` in Chromium (1280×800) as a person does, like the e2e
-// specs (tests/browser/studio.helpers.ts): generate one pair for each of two prompts with few
+// specs (scripts/lib/studio-driver.ts): generate one pair for each of two prompts with few
 // sampler steps, rank both pairs by keyboard, run a short DPO round, evaluate base and Round 1 on
 // the Compare tab, then save one PNG per tab. A fresh browser context starts an empty project.
 // $BASE_URL overrides the server (default http://127.0.0.1:4173); $CHROMIUM_PATH the browser.
 import { statSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
-import { generatePairs, openStudio, openTab, runRound } from '../tests/browser/studio.helpers';
+import { generatePairs, openStudio, openTab, runRound } from './lib/studio-driver';
 import { launchChromium } from './lib/browser';
 
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:4173';

@@ -21,7 +21,7 @@ import { detectObject } from '../../src/world/segment';
 import { ACTIONS, COLOUR_NAMES, SHAPES } from '../../src/world/vocab';
 import type { Video } from '../../src/world/video';
 import { parseArgs, parseWordPairs } from '../lib/args';
-import { useWasmBackend } from '../lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', pairs: 'left/right,up/down,circle/square', seeds: '12', json: '',

@@ -19,7 +19,8 @@ import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../src/io/lo
 import { parseSafetensors, SafetensorsError, serializeSafetensors, toFloat32 } from '../../src/io/safetensors';
 import { loraModuleShapes } from '../../src/model/param-specs';
 import { presetConfig } from '../../src/model/presets';
-import { concatenateSnapshots, snapshotFromArrays, type LoraModuleArrays } from '../../src/prefs/lora-data';
+import { concatenateSnapshots, snapshotFromArrays } from '../../src/prefs/lora-data';
+import type { LoraModuleArrays } from '../../src/io/lora-values';
 import { pairwiseJudgment, planPairs } from '../../src/prefs/pairs';
 import { roundHyper, startRoundRecord } from '../../src/prefs/rounds';
 

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { LoraAdapter } from '../model/lora';
 import type { Params } from '../model/params';
-import { decodeSnapshot, encodeModule, loraValuesProblem, type LoraModuleArrays } from '../prefs/lora-data';
+import { decodeSnapshot, encodeModule } from '../prefs/lora-data';
+import { loraValuesProblem, type LoraModuleArrays } from '../io/lora-values';
 import type { LoraSnapshot } from '../prefs/types';
 
 /** Row-major transpose of a [rows, cols] matrix. */

@@ -1,7 +1,7 @@
 // Rounds as data: default hyper-parameters (one place), their validation, and the bookkeeping of
 // a session's round list — which rounds make up the policy, what the next round is, which
 // judgments a round may train on. IPO's loop: generate → label → train → merge → next round.
-import { DEFAULT_LORA_TARGETS } from './targets';
+import { DEFAULT_LORA_TARGETS } from '../model/lora-targets';
 import type { Judgment, RoundHyperParameters, RoundRecord, StepMetrics } from './types';
 
 /**

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { parseSafetensors, toFloat32 } from '../../src/io/safetensors';
 import { readZip } from '../../src/export/zip';
-import { expectLoopingVideo, generatePairs, openStudio, openTab, waitForEngine } from './studio.helpers';
+import { expectLoopingVideo, generatePairs, openStudio, openTab, waitForEngine } from '../../scripts/lib/studio-driver';
 
 const PROMPTS = ['a red circle moves right', 'a blue square moves up', 'a green triangle grows'];
 const TRAIN_STEPS = 6;

@@ -1,7 +1,7 @@
 // The shipped small model on the WASM backend (what a CPU-only visitor gets): one pair is
 // generated and shown in the Rank tab's synchronised players.
 import { expect, test } from '@playwright/test';
-import { expectLoopingVideo, generatePairs, openStudio, openTab } from './studio.helpers';
+import { expectLoopingVideo, generatePairs, openStudio, openTab } from '../../scripts/lib/studio-driver';
 
 test('the small model on ?backend=wasm generates a pair and shows it', async ({ page }) => {
   test.setTimeout(600_000);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { parseSafetensors, SafetensorsError, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
 import { CheckpointError, checkpointFromBytes, checkpointToBytes } from '../../src/model/checkpoint';
 import { initParams, parameterSpecs } from '../../src/model/params';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
-import { bradleyTerryLoss, Critic, criticConfig, criticExamples, type CriticExample } from '../../src/prefs/critic';
+import { useWasmBackend } from '../../src/engine/tf-node';
+import { bradleyTerryLoss, Critic, criticConfig } from '../../src/engine/critic';
+import { criticExamples, type CriticExample } from '../../src/prefs/critic-examples';
 import { formatPrompt, HELD_OUT_SEED_BASE, heldOutSpecs, trainingSpecs, type PromptSpec } from '../../src/world/prompt';
 import { render } from '../../src/world/render';
 import { makeRng } from '../../src/world/rng';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { flowMatchingLoss, frameTimes, interpolate, perSampleMse, shiftTime, supervisedFrames, trainingTimes } from '../../src/diffusion/flow';
 import { gaussianNoise, videoNoise } from '../../src/diffusion/noise';
 import { adamStep, createAdamState, warmupCosine, withFinalDecay } from '../../src/diffusion/optim';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { perSampleMse } from '../../src/diffusion/flow';
 import { preferenceTerms } from '../../src/diffusion/preference';
 import { forward } from '../../src/model/dit';

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import type { CriticHintsEvent, EngineErrorEvent, EngineEvent, EngineRequest, OnlineDataEvent, RoundDoneEvent, RunRoundRequest, VideoEvent } from '../../src/engine/protocol';
 import { EngineSession, type EngineSessionOptions } from '../../src/engine/session';
 import { CheckpointError } from '../../src/model/checkpoint';

@@ -3,7 +3,7 @@
 // with its id and a named error kind, so the page's promise always settles.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import type { EngineErrorEvent, EngineEvent, EngineRequest } from '../../src/engine/protocol';
 import { EngineSession } from '../../src/engine/session';
 import { checkRequest, MAX_PROMPT_CHARS, samplerSettingsProblem } from '../../src/engine/validate-request';

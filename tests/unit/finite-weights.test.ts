@@ -4,13 +4,14 @@
 // (Checkpoints: tests/unit/checkpoint.test.ts; restored backups: restore-validation.test.ts.)
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { loraModuleShapes } from '../../src/engine/lora-snapshot';
 import { Policy } from '../../src/engine/policy';
 import { firstNonFinite, nonFiniteProblem } from '../../src/io/finite';
 import { exportPeft, importPeft, LoraImportError, type LoraTensors } from '../../src/io/lora';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors';
-import { loraValuesProblem, MAX_MERGE_DELTA, snapshotFromArrays, type LoraModuleArrays } from '../../src/prefs/lora-data';
+import { snapshotFromArrays } from '../../src/prefs/lora-data';
+import { loraValuesProblem, MAX_MERGE_DELTA, type LoraModuleArrays } from '../../src/io/lora-values';
 import { paramsDiff, tinyConfig, tinyParams } from './prefs-fixtures';
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { TINY_FULLY_OPTIONED, writeParityFixture } from '../../scripts/lib/gpu-parity';
 import { randomParams } from '../../src/model/params';
 import { checkpointFromBytes } from '../../src/model/checkpoint';

@@ -1,12 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { loraModuleShapes } from '../../src/engine/lora-snapshot';
 import { Policy } from '../../src/engine/policy';
 import { exportDiffusers, exportPeft, importDiffusers, importLoraFiles, importPeft, LoraImportError, type LoraTensors } from '../../src/io/lora';
 import { parseSafetensors, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
 import { presetConfig } from '../../src/model/presets';
-import { concatenateSnapshots, snapshotFromArrays, type LoraModuleArrays } from '../../src/prefs/lora-data';
-import { DEFAULT_LORA_TARGETS } from '../../src/prefs/targets';
+import { concatenateSnapshots, snapshotFromArrays } from '../../src/prefs/lora-data';
+import type { LoraModuleArrays } from '../../src/io/lora-values';
+import { DEFAULT_LORA_TARGETS } from '../../src/model/lora-targets';
 import { gaussianNoise } from '../../src/diffusion/noise';
 import { paramsDiff, tinyConfig as config, tinyParams } from './prefs-fixtures';
 

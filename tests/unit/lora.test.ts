@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { forward } from '../../src/model/dit';
 import { concatenateLoras, DEFAULT_LORA_CONFIG, LoraAdapter, mergeLora, resolveLoraTargets } from '../../src/model/lora';
 import { initParams, type Params } from '../../src/model/params';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { attention, gatherSparseCausalKV, referenceAttention, type AttentionMask } from '../../src/model/attention';
 import { BOS_ID, fixedPositionCodes, fixedSubPositionCodes, PAD_ID, PREDICTION_T_MIN, sincosCode, tokensPerFrame, type ModelConfig } from '../../src/model/config';
 import { forward, fromSubPatches, patchify, toSubPatches } from '../../src/model/dit';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../scripts/lib/tf-node';
+import { useBackend } from '../../src/engine/tf-node';
 import { gaussianNoise } from '../../src/diffusion/noise';
 import { pairMses, preferenceTerms, preferenceTermsFromMses, type PreferenceBatch, type PreferenceLossOptions } from '../../src/diffusion/preference';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { forward } from '../../src/model/dit';
 import { tokenizeBatch } from '../../src/model/tokenizer';
 import { gaussianNoise } from '../../src/diffusion/noise';

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addRefiner } from '../../scripts/lib/train-state';
-import { useWasmBackend } from '../../scripts/lib/tf-node';
+import { useWasmBackend } from '../../src/engine/tf-node';
 import { createAdamState } from '../../src/diffusion/optim';
 import { gaussianNoise } from '../../src/diffusion/noise';
 import { forward } from '../../src/model/dit';

@@ -2,7 +2,8 @@
  * The critic: a small text-conditioned video reward model r(video, prompt) trained with a
  * Bradley–Terry loss on the collected judgments (IPO's critic, OnlineVPO's video reward model).
  * P(a ≻ b) = σ(r(a) − r(b)); a tie is half a win each way. It labels new on-policy pairs with a
- * confidence, and pairs it is unsure about go to people first (src/prefs/online.ts).
+ * confidence, and pairs it is unsure about go to people first (src/prefs/online.ts). Its examples
+ * and verdicts are plain data (src/prefs/critic-examples.ts); the network here is tfjs.
  *
  * Architecture, top-down, all 2-D matmuls (fast on tfjs-wasm):
  *   patches of each frame and of its difference to the previous frame (motion, flicker)
@@ -18,10 +19,8 @@ import { gelu, matmul2d, matmulBias } from '../model/layers';
 import { formatPrompt, parsePrompt } from '../world/prompt';
 import { makeRng, randNormal } from '../world/rng';
 import type { VideoShape } from '../world/video';
-import { base64ToFloat32, float32ToBase64 } from './lora-data';
-import { bradleyTerryExamples } from './judgments';
-import { videoOf, type VideoStore } from './pairs';
-import type { Judgment, Pair, VideoIndex } from './types';
+import type { CriticExample, CriticJudgment } from '../prefs/critic-examples';
+import { base64ToFloat32, float32ToBase64 } from '../prefs/lora-data';
 
 export interface CriticConfig extends VideoShape {
   /** Square patch side in pixels (must divide height and width). */
@@ -41,23 +40,6 @@ export function criticConfig(shape: VideoShape, vocab: string[], sizes: Partial<
   const c = { frames: shape.frames, height: shape.height, width: shape.width, ...DEFAULT_CRITIC_SIZES, ...sizes, vocab: [...vocab] };
   if (c.height % c.patchSize || c.width % c.patchSize) throw new Error(`Critic: patch size ${c.patchSize} must divide the video size ${c.height}×${c.width}.`);
   return c;
-}
-
-/** The critic's verdict on a pair (video indices in seed order). */
-export interface CriticJudgment {
-  preferred: VideoIndex;
-  /** max(p, 1 − p) ∈ [0.5, 1]: how sure it is. */
-  confidence: number;
-  /** p = P(video 0 ≻ video 1) = σ(r0 − r1). */
-  probability0: number;
-}
-
-/** A training or evaluation example: two videos of one prompt and P(a ≻ b) ∈ {0, ½, 1}. */
-export interface CriticExample {
-  prompt: string;
-  a: Float32Array;
-  b: Float32Array;
-  label: number;
 }
 
 export interface CriticTrainOptions {
@@ -293,9 +275,4 @@ export interface CriticRecord {
   config: CriticConfig;
   steps: number;
   weights: Record<string, { shape: number[]; data: string }>;
-}
-
-/** Critic examples from judgments: wins as 1/0, ties as ½ (both-bad and skips carry no order). */
-export function criticExamples(pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore): CriticExample[] {
-  return bradleyTerryExamples(pairs, judgments).map(({ pair, label0 }) => ({ prompt: pair.prompt, a: videoOf(pair, 0, store), b: videoOf(pair, 1, store), label: label0 }));
 }

@@ -3,6 +3,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+// Node only (scripts and unit tests): the studio's worker starts its backend in runtime.ts.
+
 /**
  * tfjs in Node on the WASM backend (SIMD, one thread): ~25 GFLOP/s on plain 2-D matmuls here,
  * ~30× tfjs's CPU backend. Scripts and unit tests that run the model call this first.
