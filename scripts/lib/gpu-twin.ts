@@ -1,6 +1,6 @@
 // What the GPU twin (gpu/twin.py) reads from the TypeScript side: the batch records of
 // scripts/gpu-batches.ts and the model info (parameter inventory, fixed position codes), so the
-// Python side restates only the forward pass, which tests/unit/gpu-twin.test.ts holds to dit.ts.
+// Python side restates only the forward pass, which tests/unit/scripts/gpu-twin.test.ts holds to dit.ts.
 import type { ModelConfig } from '../../src/model/config';
 import { fixedPositionCodes, fixedSubPositionCodes } from '../../src/model/positions';
 import { parameterSpecs } from '../../src/model/param-specs';

@@ -1,7 +1,7 @@
 // Finite weights only (issue 16): an imported LoRA, a restored round LoRA or any snapshot a merge
 // receives with a NaN, an Infinity, or values whose product would overflow float32 is an error
 // naming the file, the tensor and the first bad index, and the policy is left as it was.
-// (Checkpoints: tests/unit/checkpoint.test.ts; restored backups: restore-validation.test.ts.)
+// (Checkpoints: tests/unit/model/checkpoint.test.ts; restored backups: tests/unit/export/backup.restore.test.ts.)
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../../src/engine/tf-node';
