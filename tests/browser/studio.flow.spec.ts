@@ -35,6 +35,11 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await page.keyboard.press('ArrowRight');
   await expect(page.getByRole('tab', { name: 'Rank' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('tab', { name: 'Rank' })).toBeFocused();
+  // Choosing the tab (Enter) moves focus into its panel: ←/→ then belong to the panel, not the tablist.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('tabpanel', { name: 'Rank' })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Rank' })).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('Both bad');
   await page.keyboard.press('Escape');
@@ -51,6 +56,9 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await expect(position).toHaveText('Pair 1 of 3');
   await expectLoopingVideo(page, 'Left video');
   await expectLoopingVideo(page, 'Right video');
+  // tiny's 16×16 videos are drawn at least 256 px wide (whole-pixel upscale) at a 1280 px viewport.
+  expect(page.viewportSize()?.width).toBe(1280);
+  for (const name of ['Left video', 'Right video']) expect((await page.getByLabel(name, { exact: true }).boundingBox())!.width).toBeGreaterThanOrEqual(256);
   await page.keyboard.press('1');
   await expect(position).toHaveText('Pair 2 of 3');
   await page.keyboard.press('t');

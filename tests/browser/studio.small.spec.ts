@@ -14,5 +14,7 @@ test('the small model on ?backend=wasm generates a pair and shows it', async ({ 
   await expect(page.getByText('“a yellow square moves left”')).toBeVisible();
   await expectLoopingVideo(page, 'Left video');
   await expectLoopingVideo(page, 'Right video');
+  // small's 32×32 videos are drawn at least 256 px wide at a 1280 px viewport.
+  for (const name of ['Left video', 'Right video']) expect((await page.getByLabel(name, { exact: true }).boundingBox())!.width).toBeGreaterThanOrEqual(256);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });

@@ -5,6 +5,7 @@ import { rankActionForKey, RANK_ACTIONS } from '../../../src/app/actions/rank-ac
 import { axisLabel, DEFAULT_BOX, linePath, valueDomain } from '../../../src/app/lib/chart';
 import { etaSeconds, formatDuration, progressText } from '../../../src/app/lib/eta';
 import { resizeRgbaToRgb } from '../../../src/app/lib/first-frame';
+import { pixelScale, PLAYER_SIZES } from '../../../src/app/lib/player';
 import { checkPrompts, describeProblems } from '../../../src/app/lib/prompts';
 import { judgmentToUndo, leftVideoFor, rankPosition } from '../../../src/app/lib/rank-queue';
 import { defaultTrainForm, hyperFromForm, onlineSpecFromForm } from '../../../src/app/lib/train-form';
@@ -150,5 +151,21 @@ describe('Train form', () => {
     // the simulated person's taste goes with the spec; the critic has none
     expect(onlineSpecFromForm({ ...defaultTrainForm(), taste: 'big' }, ['a red circle grows']).taste).toBe('big');
     expect(onlineSpecFromForm({ ...defaultTrainForm(), labeller: 'critic', taste: 'big' }, ['a red circle grows']).taste).toBeUndefined();
+  });
+});
+
+describe('player size', () => {
+  it('reaches the chosen size with whole model pixels, on every shipped shape', () => {
+    expect(PLAYER_SIZES[0]).toBe(256);
+    for (const side of [16, 32]) { // tiny; small and small-p8
+      for (const size of PLAYER_SIZES) {
+        const scale = pixelScale(size, { height: side, width: side });
+        expect(Number.isInteger(scale)).toBe(true);
+        expect(side * scale).toBeLessThanOrEqual(size);
+        expect(side * (scale + 1)).toBeGreaterThan(size);
+      }
+      expect(side * pixelScale(256, { height: side, width: side })).toBe(256);
+    }
+    expect(pixelScale(100, { height: 16, width: 200 })).toBe(1); // never below one screen pixel
   });
 });
