@@ -13,14 +13,11 @@ import { checkpointFromBytes } from '../src/model/checkpoint';
 import { encodeText } from '../src/model/dit';
 import { tokenizeBatch } from '../src/model/tokenizer';
 import { Policy } from '../src/engine/policy';
-import type { PreferenceSlot, SftSource } from '../src/engine/preference-batch';
 import { trainRound } from '../src/engine/train-round';
 import { roundHyper } from '../src/prefs/rounds';
-import { addNoise } from '../src/world/degrade';
-import { formatPrompt, trainingSpecs } from '../src/world/prompt';
-import { render } from '../src/world/render';
 import { parseArgs } from './lib/args';
 import { classify, KERNEL_KINDS, profileKernels, profileTable, summarise, type ProfiledCall, type ProfileRow } from './lib/kernel-profile';
+import { stepFixture } from './lib/step-fixture';
 import { useWasmBackend } from './lib/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { model: 'small', videos: '8', pairs: '8', json: '' });
@@ -53,18 +50,8 @@ async function main() {
   await useWasmBackend();
   const file = `public/models/${args.model}.safetensors`;
   const { config, params } = checkpointFromBytes(new Uint8Array(fs.readFileSync(file)), file);
-  const shape = { frames: config.frames, height: config.height, width: config.width };
   const pairs = Number(args.pairs);
-  const prompts = trainingSpecs().slice(0, pairs).map(formatPrompt);
-  // Pairs of a render and the same render under noise: what the step trains on does not change its cost.
-  const slots: PreferenceSlot[] = prompts.map((prompt, i) => {
-    const clean = render(prompt, i, shape);
-    return [
-      { prompt, firstFrame: null, video: clean.data, desirable: true },
-      { prompt, firstFrame: null, video: addNoise(clean, 0.3, i).data, desirable: false },
-    ];
-  });
-  const sft: SftSource[] = prompts.map((prompt) => ({ prompt, firstFrameSeed: null }));
+  const { prompts, slots, sft } = stepFixture(config, pairs);
   const hyper = roundHyper({ steps: 1, batchSize: pairs });
   const policy = new Policy(config, params);
   const step = (sftWeight: number) => () => trainRound({ config, policy, hyper: { ...hyper, sftWeight }, roundIndex: 1, slots, sft: sftWeight > 0 ? sft : [] });
