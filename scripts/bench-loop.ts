@@ -257,13 +257,17 @@ async function main() {
   await basePairVideos(config, baseParams, heldPairs, heldStore);
   const heldSlots: PreferenceSlot[] = dpoSlots(dpoPreferences(heldPairs, simulatedJudgments(heldPairs, heldStore, labelPerson(), config, 0, 'heldout')), heldStore, config);
   console.log(`base: ${evalItems.length} held-out videos, ${heldSlots.length} labelled held-out pairs (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  console.log(`taste ${taste.name} on the base's held-out videos: mean ${spread.mean.toPrecision(4)}, std ${spread.std.toPrecision(4)} (the unit of noise ${args['label-noise']}, tie margin ${tieMargin}, shifts)`);
+  // What a round can move: pairs share a prompt, so only the taste's spread among samples of one
+  // prompt reaches the labels. From the held-out pairs: E[(a − b)²] = 2·σ²_within.
+  const pairScores = heldPairs.map((p) => [0, 1].map((v) => scoreOrThrow(taste, { frames: config.frames, height: config.height, width: config.width, data: heldStore.get(p.videoIds[v])! }, p.prompt, p.seeds[v])));
+  const withinStd = Math.sqrt(pairScores.reduce((a, [x, y]) => a + (x - y) ** 2, 0) / (2 * Math.max(1, pairScores.length)));
+  console.log(`taste ${taste.name} on the base's held-out videos: mean ${spread.mean.toPrecision(4)}, std ${spread.std.toPrecision(4)} (the unit of noise ${args['label-noise']}, tie margin ${tieMargin}, shifts); among samples of one prompt: std ${withinStd.toPrecision(3)} = ${(withinStd / spread.std).toFixed(2)} of it`);
   console.log(`rendered ground truth vs base by this taste: ${(100 * groundTruth.mean).toFixed(1)} % [${(100 * groundTruth.ci[0]).toFixed(1)}, ${(100 * groundTruth.ci[1]).toFixed(1)}]`);
 
   const report: { settings: Record<string, unknown>; variants: Record<string, { base_metrics: AggregateMetrics; rounds: RoundResult[]; hyper: RoundHyperParameters }> } = {
     settings: {
       model: config.name, source, rounds, pairs: pairCount, eval: evalItems.length, held_out_pairs: heldSlots.length,
-      taste: taste.name, taste_spread: spread, first_frame: firstFrameMode, ground_truth: { win_rate: groundTruth.mean, ci: groundTruth.ci }, sampler,
+      taste: taste.name, taste_spread: spread, taste_within_prompt_std: withinStd / spread.std, first_frame: firstFrameMode, ground_truth: { win_rate: groundTruth.mean, ci: groundTruth.ci }, sampler,
       label_noise: Number(args['label-noise']), tie_rate: Number(args['tie-rate']), tie_margin: tieMargin, both_bad: Number(args['both-bad']), confidence: Number(args.confidence),
     },
     variants: {},

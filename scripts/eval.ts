@@ -2,7 +2,7 @@
  * Evaluate a checkpoint on held-out prompts and seeds (never seen in training) with the world's
  * detectors and metrics (tfjs-wasm).
  *   npm run eval -- --checkpoint public/models/small.safetensors --samples 128 --json eval.json
- *                   [--steps 24] [--guidance 2] [--first-frame] [--sheet contact.png]
+ *                   [--sampler euler|dpm++2m] [--steps 24] [--guidance 2] [--first-frame] [--sheet contact.png]
  *                   [--state checkpoints/small.state.safetensors]  (the run's raw weights, not the EMA)
  *                   [--noise-correlation ρ] [--time-shift s]  (sample under another prior/schedule than trained)
  * Held-out = the prompt combinations the grammar's split keeps out of training, with video seeds
@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import { checkpointFromBytes } from '../src/model/checkpoint';
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, sampleVideos, type SamplerName } from '../src/diffusion/sampler';
 import { detectAction, detectShape } from '../src/world/detect';
 import { detectObject } from '../src/world/segment';
 import { ACTIONS, DIRECTIONAL_ACTIONS, SHAPES } from '../src/world/vocab';
@@ -28,7 +28,7 @@ import { loadTrainState } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
   checkpoint: 'public/models/small.safetensors', state: '', samples: '128', json: '', batch: '8',
-  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '', stochasticity: '0',
+  sampler: DEFAULT_SAMPLER, steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '', stochasticity: '0',
 }, ['first-frame']);
 
 /** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
@@ -117,6 +117,7 @@ async function main() {
     const data = await sampleVideos(params, config, {
       prompts: chunk.map((c) => formatPrompt(c.spec)),
       seeds: chunk.map((c) => c.seed),
+      sampler: args.sampler as SamplerName,
       steps: Number(args.steps),
       guidance: Number(args.guidance),
       stochasticity: Number(args.stochasticity),
@@ -133,7 +134,7 @@ async function main() {
     process.stdout.write(`\r${done}/${n} videos, ${(elapsed / done).toFixed(2)} s/video, ETA ${((n - done) * elapsed / done).toFixed(0)} s   `);
   }
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`\n${args.checkpoint} (step ${metadata.step ?? '?'}, ${weights}), ${n} held-out samples, ${args.steps} steps, guidance ${args.guidance}${args['first-frame'] === 'true' ? ', first-frame mode' : ''}: ${seconds.toFixed(0)} s\n`);
+  console.log(`\n${args.checkpoint} (step ${metadata.step ?? '?'}, ${weights}), ${n} held-out samples, ${args.sampler} ${args.steps} steps, guidance ${args.guidance}${args['first-frame'] === 'true' ? ', first-frame mode' : ''}: ${seconds.toFixed(0)} s\n`);
   const model = summarise(modelRows);
   const truth = summarise(truthRows);
   printTable(model, truth);
@@ -143,7 +144,7 @@ async function main() {
   printConfusion('action', actionConfusion);
   if (args.json) {
     fs.writeFileSync(args.json, JSON.stringify({
-      checkpoint: args.checkpoint, state: args.state || null, step: Number(metadata.step ?? NaN), config: config.name, samples: n, steps: Number(args.steps),
+      checkpoint: args.checkpoint, state: args.state || null, step: Number(metadata.step ?? NaN), config: config.name, samples: n, sampler: args.sampler, steps: Number(args.steps),
       guidance: Number(args.guidance), firstFrame: args['first-frame'] === 'true', seconds, secondsPerVideo: seconds / n,
       model, groundTruth: truth, metricKeys: METRIC_KEYS, shapeConfusion, actionConfusion,
       perSample: modelRows.map((r, i) => ({ prompt: formatPrompt(r.spec), seed: set[i].seed, detectedShape: r.detected.shape, detectedAction: r.detected.action, ...r.metrics })),

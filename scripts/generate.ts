@@ -1,7 +1,7 @@
 /**
  * Sample one video from a checkpoint (tfjs-wasm).
  *   npm run generate -- --prompt "a red circle moves left" --seed 1 [--first-frame frame.png]
- *                       [--checkpoint public/models/small.safetensors] [--steps 24] [--guidance 2] --out DIR
+ *                       [--checkpoint public/models/small.safetensors] [--sampler euler|dpm++2m] [--steps 24] [--guidance 2] --out DIR
  * Writes DIR/video.safetensors (one uint8 tensor `frames` [F, H, W, 3]) and DIR/video.png
  * (the frames side by side, upscaled --scale×).
  */
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { serializeSafetensors } from '../src/io/safetensors';
 import { checkpointFromBytes } from '../src/model/checkpoint';
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, sampleVideos, type SamplerName } from '../src/diffusion/sampler';
 import { videoToUint8 } from '../src/world/video';
 import { parseArgs } from './lib/args';
 import { contactSheet, decodePng, encodePng } from './lib/png';
@@ -17,7 +17,7 @@ import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   prompt: '', seed: '1', 'first-frame': '', checkpoint: 'public/models/small.safetensors', out: '',
-  steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), scale: '4',
+  sampler: DEFAULT_SAMPLER, steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), scale: '4',
 });
 
 /** Nearest-neighbour resize of an RGB image to the model's frame size, as [-1, 1] floats. */
@@ -40,14 +40,14 @@ async function main() {
   const firstFrame = args['first-frame'] ? frameFromPng(args['first-frame'], config.height, config.width) : null;
   const t0 = performance.now();
   const data = await sampleVideos(params, config, {
-    prompts: [args.prompt], seeds: [Number(args.seed)], steps: Number(args.steps), guidance: Number(args.guidance), firstFrames: [firstFrame],
+    prompts: [args.prompt], seeds: [Number(args.seed)], sampler: args.sampler as SamplerName, steps: Number(args.steps), guidance: Number(args.guidance), firstFrames: [firstFrame],
   });
   const seconds = (performance.now() - t0) / 1000;
   const { frames, height, width } = config;
   const bytes = videoToUint8({ frames, height, width, data });
   fs.mkdirSync(args.out, { recursive: true });
   fs.writeFileSync(path.join(args.out, 'video.safetensors'), serializeSafetensors({ frames: { dtype: 'U8', shape: [frames, height, width, 3], data: bytes } }, {
-    prompt: args.prompt, seed: args.seed, checkpoint: path.basename(args.checkpoint), checkpoint_step: metadata.step ?? '', steps: args.steps, guidance: args.guidance,
+    prompt: args.prompt, seed: args.seed, checkpoint: path.basename(args.checkpoint), checkpoint_step: metadata.step ?? '', sampler: args.sampler, steps: args.steps, guidance: args.guidance,
   }));
   const sheet = contactSheet([bytes], frames, height, width, Number(args.scale), 0);
   fs.writeFileSync(path.join(args.out, 'video.png'), encodePng(sheet.rgb, sheet.width, sheet.height));

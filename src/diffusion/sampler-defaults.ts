@@ -1,7 +1,12 @@
 // The sampler's defaults, without tfjs: the page shows them in its forms (the page bundle must not
 // import tfjs), the sampler uses them when a request leaves them out.
 
-/** Euler steps from t = 1 to t = 0. */
+/** The sampler's ODE solvers (src/diffusion/sampler.ts): first-order Euler, or DPM-Solver++(2M). */
+export const SAMPLERS = ['euler', 'dpm++2m'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+export const DEFAULT_SAMPLER: SamplerName = 'euler';
+
+/** Solver steps from t = 1 to t = 0. */
 export const DEFAULT_SAMPLE_STEPS = 24;
 /** Classifier-free guidance scale (1 disables guidance). */
 export const DEFAULT_GUIDANCE = 2;

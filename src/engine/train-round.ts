@@ -170,10 +170,10 @@ function accumulate<T extends tf.Tensor>(sum: T | null, x: T): T {
   return next;
 }
 
-/** Reference predictions for the 2P preference samples (no gradient: outside the tape). */
+/** Reference predictions for the 2P preference samples (no gradient: outside the tape; scope named for profiles). */
 function referencePredictions(config: ModelConfig, reference: ModelView, batch: StepBatch): tf.Tensor5D {
   const n = 2 * batch.pairs;
-  return tf.tidy(() => forward(reference.params, config, rows(batch.xt, 0, n), rows(batch.t, 0, n), rows(batch.ids, 0, n), { hooks: reference.hooks }));
+  return tf.tidy('reference', () => forward(reference.params, config, rows(batch.xt, 0, n), rows(batch.t, 0, n), rows(batch.ids, 0, n), { hooks: reference.hooks }));
 }
 
 /** Winners (first P) and losers (last P) of [2P] policy and reference MSEs. */

@@ -20,6 +20,11 @@ export interface LoraWeights {
 /** Optional hooks a forward pass consults for each Linear (LoRA lives here; see the Engine issue). */
 export interface LinearHooks {
   lora?: (module: string) => LoraWeights | undefined;
+  /**
+   * The Linears' own weights and biases are constants of the differentiation (only an adapter
+   * trains): their backward pass computes dx alone, not the x^T·dy and Σdy that nothing reads.
+   */
+  frozenBase?: boolean;
 }
 
 type SaveFn = tf.GradSaveFunc;
@@ -61,6 +66,15 @@ export function matmulBias(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.T
   return matmulBiasOp(x, w, b) as tf.Tensor2D;
 }
 
+/** x·W + b with W and b held constant: the gradient is dy·Wᵀ for x only (a plain 2-D matmul). */
+export function matmulBiasFrozen(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const op = tf.customGrad(((xIn: tf.Tensor2D) => ({
+    value: tf.add(tf.matMul(xIn, w), b) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor2D) => tf.matMul(dy, tf.transpose(w)),
+  })) as unknown as CustomGradFn);
+  return op(x) as tf.Tensor2D;
+}
+
 /** Plain 2-D matmul with the same fast gradient, no bias. */
 export function matmul2d(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   return matmulOp(x, w) as tf.Tensor2D;
@@ -71,7 +85,7 @@ export function linear(params: Params, name: string, x: tf.Tensor2D, hooks?: Lin
   const w = params.get(`${name}.weight`) as tf.Tensor2D | undefined;
   const b = params.get(`${name}.bias`) as tf.Tensor1D | undefined;
   if (!w || !b) throw new Error(`Missing parameters for module "${name}"`);
-  let y = matmulBias(x, w, b);
+  let y = hooks?.frozenBase ? matmulBiasFrozen(x, w, b) : matmulBias(x, w, b);
   const lora = hooks?.lora?.(name);
   if (lora) {
     // y += scale · (dropout(x) A) B — both matmuls plain 2-D.

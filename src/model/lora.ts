@@ -81,9 +81,13 @@ export class LoraAdapter {
     return out;
   }
 
-  /** Hooks for `forward()`: the adapter when enabled, nothing when disabled (the reference model). */
+  /**
+   * Hooks for `forward()`: the adapter when enabled, nothing when disabled (the reference model).
+   * The base weights are frozen (only the adapter trains), so their gradients are never computed.
+   */
   hooks(): LinearHooks {
     return {
+      frozenBase: true,
       lora: (module: string): LoraWeights | undefined => {
         if (!this.enabled) return undefined;
         const m = this.modules.get(module);

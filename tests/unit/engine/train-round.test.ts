@@ -131,6 +131,32 @@ describe('a preference step on the tiny model', () => {
     expect(high.reduce((a, b) => a + b) / high.length).toBeGreaterThan(0.75);
   });
 
+  it('frozen base weights (the adapter\'s hooks) give the loss and LoRA gradients of the step that also differentiated them', () => {
+    const params = tinyParams();
+    const session = plantedSession(TRAIN_PROMPTS, 1, 4);
+    const adapter = new LoraAdapter(config, { rank: 2, alpha: 2, dropout: 0, targetModules: ['attn_spatial.to_q', 'attn_cross.to_v', 'attn_temporal.to_out', 'ff.fc1'] }, 6);
+    for (const m of adapter.modules.values()) m.up.assign(tf.randomNormal(m.up.shape, 0, 0.1, 'float32', 11));
+    const batch = buildStepBatch(config, slotsOf(session), [], 0, 3, 0, 'frozen');
+    const n = 2 * batch.pairs;
+    const refPred = tf.tidy(() => forward(params, config, batch.xt, batch.t, batch.ids));
+    const vars = [...adapter.variables().values()];
+    const step = (frozenBase: boolean) => tf.variableGrads(() => tf.tidy(() => {
+      const pred = forward(params, config, batch.xt, batch.t, batch.ids, { hooks: { ...adapter.hooks(), frozenBase } });
+      return preferenceTerms({ policy: rows(pred, 0, n), reference: refPred, target: batch.target, mask: batch.mask }, { objective: 'dpo', beta: 200 }).loss;
+    }), vars);
+    expect(adapter.hooks().frozenBase).toBe(true);
+    const [frozen, full] = [step(true), step(false)];
+    expect(frozen.value.dataSync()[0]).toBe(full.value.dataSync()[0]); // the forward pass is the same computation
+    for (const v of vars) {
+      const scale = tf.max(tf.abs(full.grads[v.name])).dataSync()[0];
+      expect(scale).toBeGreaterThan(0);
+      expect(tf.max(tf.abs(tf.sub(frozen.grads[v.name], full.grads[v.name]))).dataSync()[0]).toBeLessThanOrEqual(1e-5 * scale);
+    }
+    tf.dispose([refPred, frozen.value, full.value, ...Object.values(frozen.grads), ...Object.values(full.grads)]);
+    adapter.dispose();
+    disposeBatch(batch);
+  });
+
   it('the DPO gradient w.r.t. the LoRA matches central finite differences', () => {
     const params = tinyParams();
     const session = plantedSession(TRAIN_PROMPTS, 1, 4);
