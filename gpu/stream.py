@@ -20,7 +20,7 @@ def node_json(args, node_bin='node'):
     return json.loads(subprocess.run([node_bin, BATCHES, *args], check=True, capture_output=True).stdout)
 
 
-def read_records(pipe, dims, lt, weighted, put):
+def read_records(pipe, dims, lt, put):
     """Parse records (layout in scripts/gpu-batches.ts) until the pipe closes."""
     f, h, w = dims
     per = f * h * w * 3
@@ -49,10 +49,9 @@ def read_records(pipe, dims, lt, weighted, put):
         ids = take(b * lt, np.int32).reshape(b, lt)
         t = take(b, np.float32)
         ff = take(b, np.uint8).astype(bool)
-        wts = take(b * per // 3, np.float32).reshape(b, f, h, w) if weighted else None
         if at != nbytes:
             raise RuntimeError(f'record of step {step}: {nbytes} bytes, parsed {at}')
-        put((step, x0, ids, t, ff, wts))
+        put((step, x0, ids, t, ff))
 
 
 class BatchStream:
@@ -60,7 +59,6 @@ class BatchStream:
 
     def __init__(self, config, config_file, batch, seed, start, workers, batch_flags=(), node_bin='node'):
         flags = list(batch_flags)
-        weighted = '--object-weight' in flags and float(flags[flags.index('--object-weight') + 1]) > 0
         self.q = queue.Queue(maxsize=4 * workers)
         self.procs = []
         for k in range(workers):
@@ -68,7 +66,7 @@ class BatchStream:
                                   '--stride', str(workers), '--batch', str(batch), *flags], stdout=subprocess.PIPE, bufsize=1 << 24)
             self.procs.append(p)
             threading.Thread(target=read_records, args=(p.stdout, (config['frames'], config['height'], config['width']),
-                                                        config['maxTextLength'], weighted, self.q.put), daemon=True).start()
+                                                        config['maxTextLength'], self.q.put), daemon=True).start()
 
     def get(self):
         return self.q.get()

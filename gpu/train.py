@@ -106,7 +106,7 @@ def main():
         opt.load_state_dict(adam['opt'])
 
     model = Model(TorchOps(device), config, info)
-    loss_fn = lambda P, x0, eps, t, ff, ids, w: flow_loss(model, P, x0, eps, t, ff, ids, w)
+    loss_fn = lambda P, x0, eps, t, ff, ids: flow_loss(model, P, x0, eps, t, ff, ids)
     if a.compile:
         loss_fn = torch.compile(loss_fn)
 
@@ -142,13 +142,12 @@ def main():
     elist = [ema[k] for k in names]
     try:
         while step < a.steps and not (a.minutes and time.time() - start_time > 60 * a.minutes):
-            _, x0, ids, t, ff, wts = stream.get()
+            _, x0, ids, t, ff = stream.get()
             for g in opt.param_groups:
                 g['lr'] = lr_at(step)
             x0 = torch.as_tensor(x0, device=device)
             eps = torch.randn_like(x0)
-            w = torch.as_tensor(wts, device=device) if wts is not None else None
-            loss = loss_fn(params, x0, eps, t, ff, torch.as_tensor(ids, device=device), w)
+            loss = loss_fn(params, x0, eps, t, ff, torch.as_tensor(ids, device=device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(plist, 1.0)

@@ -354,7 +354,7 @@ def supervised_frames(ops, batch, frames, first_frame):
     return ops.tensor(m)
 
 
-def flow_loss(model, P, x0, eps, t, first_frame, ids, weights=None):
+def flow_loss(model, P, x0, eps, t, first_frame, ids):
     """Rectified-flow loss of src/diffusion/flow.ts flowMatchingLoss (mean over the batch)."""
     b, f = x0.shape[0], x0.shape[1]
     tf_ = frame_times(model.ops, t, f, first_frame)
@@ -362,10 +362,7 @@ def flow_loss(model, P, x0, eps, t, first_frame, ids, weights=None):
     xt = (1 - tt) * x0 + tt * eps
     pred = model.forward(P, xt, tf_, ids)
     sq = (pred - (eps - x0)) ** 2
-    if weights is None:
-        per_frame = sq.reshape(b, f, -1).mean(-1)
-    else:
-        per_frame = (sq * weights.reshape(*weights.shape, 1)).reshape(b, f, -1).sum(-1) / (weights.reshape(b, f, -1).sum(-1) * 3)
+    per_frame = sq.reshape(b, f, -1).mean(-1)
     mask = supervised_frames(model.ops, b, f, first_frame)
     return ((per_frame * mask).sum(1) / mask.sum(1)).mean()
 

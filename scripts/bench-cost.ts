@@ -12,7 +12,7 @@ import path from 'node:path';
 import { checkpointFromBytes } from '../src/model/checkpoint';
 import { parseArgs } from './lib/args';
 import { stepFixture } from './lib/step-fixture';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   against: '', model: 'small', pairs: '8', videos: '8', runs: '3', sampler: 'dpm++2m', steps: '12', 'against-sampler': 'euler', 'against-steps': '24', json: '',

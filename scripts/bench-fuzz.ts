@@ -2,7 +2,7 @@
  * Property tests of the file parsers at scale (issue 16): random mutations of valid safetensors
  * files, zips, LoRA zips and backups, each run through its parser, which must parse cleanly or
  * throw its own named error, within the time limit (scripts/lib/fuzz-targets.ts). CI runs
- * 10,000 per parser (tests/unit/fuzz-parsers.test.ts); this runs as many as asked for, prints a
+ * 10,000 per parser (tests/unit/scripts/fuzz-targets.test.ts); this runs as many as asked for, prints a
  * table and writes the numbers as JSON.
  *   npm run bench:fuzz -- [--runs 100000] [--seed 1] [--parsers safetensors,zip,lora-import,backup] [--json runs/bench-fuzz.json]
  * A failure prints fast-check's report (the shrunk input and the error; replay with its seed)

@@ -36,7 +36,8 @@ import { checkpointFromBytes } from '../src/model/checkpoint';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
-import { Critic, criticConfig, criticExamples } from '../src/prefs/critic';
+import { Critic, criticConfig } from '../src/engine/critic';
+import { criticExamples } from '../src/prefs/critic-examples';
 import { dpoPreferences, preferredVideo } from '../src/prefs/judgments';
 import { criticLabeller } from '../src/prefs/online';
 import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
@@ -53,7 +54,7 @@ import { hashString, makeRng } from '../src/world/rng';
 import type { Video } from '../src/world/video';
 import { parseArgs } from './lib/args';
 import { heldOutSet } from './lib/held-out';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 import { loadTaste, scoreOrThrow } from './lib/taste-module';
 
 const args = parseArgs(process.argv.slice(2), {

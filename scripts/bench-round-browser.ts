@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import { expect, type Page } from '@playwright/test';
 import { DEFAULT_ROUND_HYPER } from '../src/prefs/rounds';
-import { generatePairs, openStudio, openTab, runRound } from '../tests/browser/studio.helpers';
+import { generatePairs, openStudio, openTab, runRound } from './lib/studio-driver';
 import { parseArgs } from './lib/args';
 import { launchChromium, withPreview } from './lib/browser';
 

@@ -8,7 +8,7 @@ import { checkpointFromBytes } from '../src/model/checkpoint';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, sampleVideos } from '../src/diffusion/sampler';
 import { parseArgs } from './lib/args';
 import { launchChromium, withPreview } from './lib/browser';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { model: 'small', runs: '5', json: '', port: '4179', backends: 'wasm' });
 const PROMPT = 'a red circle moves right';

@@ -23,7 +23,7 @@ import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
 import { heldOutSet } from './lib/held-out';
 import { contactSheet, encodePng } from './lib/png';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 import { loadTrainState } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {

@@ -13,7 +13,7 @@ import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, sampleVideos, 
 import { videoToUint8 } from '../src/world/video';
 import { parseArgs } from './lib/args';
 import { contactSheet, decodePng, encodePng } from './lib/png';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), {
   prompt: '', seed: '1', 'first-frame': '', checkpoint: 'public/models/small.safetensors', out: '',

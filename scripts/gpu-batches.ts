@@ -6,7 +6,7 @@
  * Steps start, start+stride, start+2·stride, … until stdout closes (W servers with --start w
  * --stride W cover every step once). Record, little-endian:
  *   "VPOB" | u32 step | u32 batch | u32 bytes of what follows
- *   f32 x0 [B, F, H, W, 3] | i32 ids [B, Lt] | f32 t [B] | u8 firstFrame [B] | f32 weights [B, F, H, W] (only with --object-weight > 0)
+ *   f32 x0 [B, F, H, W, 3] | i32 ids [B, Lt] | f32 t [B] | u8 firstFrame [B]
  * The noise ε is drawn on the device. Bundled by `npm run gpu:bundle` so it runs on a bare `node`.
  * --print-config: print the config as JSON (with --preset: a fresh model's). --model-info: print instead, as JSON, what the twin takes from the TypeScript sources rather than
  * restating it: the parameter inventory with its initialisers, and the fixed position codes.

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { checkpointFromBytes } from '../src/model/checkpoint';
 import { parseArgs } from './lib/args';
 import { TINY_FULLY_OPTIONED, writeParityFixture } from './lib/gpu-parity';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { out: '', checkpoint: 'public/models/small.safetensors' });
 if (!args.out) throw new Error('--out DIR is required');

@@ -1,7 +1,7 @@
 /**
  * Plot the pretraining loss curve recorded in a state file's __metadata__ (`npm run pretrain`), or
  * in a GPU run's log.json (gpu/train.py), as an SVG.
- *   npx tsx scripts/plot-training.ts --state checkpoints/small.state.safetensors --out docs/pretrain-small-loss.svg
+ *   npx tsx scripts/plot-training.ts --state checkpoints/CONFIG.state.safetensors --out docs/pretrain-CONFIG-loss.svg
  *   npx tsx scripts/plot-training.ts --log RUN/log.json --out docs/pretrain-small-loss.svg
  *        [--marks "5200:time shift 3;7200:sin-cos positions"]  (steps where the recipe changed)
  */
@@ -10,7 +10,7 @@ import { parseSafetensors } from '../src/io/safetensors';
 import { parseArgs } from './lib/args';
 import type { RunInfo } from './lib/train-state';
 
-const args = parseArgs(process.argv.slice(2), { state: 'checkpoints/small.state.safetensors', log: '', out: 'docs/pretrain-small-loss.svg', smooth: '10', marks: '' });
+const args = parseArgs(process.argv.slice(2), { state: '', log: '', out: 'docs/pretrain-small-loss.svg', smooth: '10', marks: '' });
 
 interface Curve { name: string; points: [number, number][]; hours: number | null; source: string }
 
@@ -27,6 +27,7 @@ function curveFromState(file: string): Curve {
   return { name: JSON.parse(metadata.config).name, points: run.lossHistory, hours: run.wallSeconds / 3600, source: file };
 }
 
+if (!args.log === !args.state) throw new Error('give one of --state FILE (npm run pretrain\'s state file) or --log FILE (gpu/train.py\'s log.json)');
 const curve = args.log ? curveFromGpuLog(args.log) : curveFromState(args.state);
 const points = curve.points;
 if (points.length < 2) throw new Error(`${curve.source} has ${points.length} loss points; train longer before plotting.`);

@@ -10,10 +10,6 @@
  * checkpoints/<config>.state.safetensors every --save-every steps and on Ctrl-C / SIGTERM.
  * --focus-actions A,B --focus-rate r: a curriculum — a fraction r of each batch takes its action
  * from the list (the rest stay uniform over all actions).
- * --object-weight λ [--object-margin 2]: weight each pixel's loss by 1 + λ·mask, the mask being the
- * object grown by the margin in pixels (src/world objectMask). The object is ~10 % of a frame and a
- * circle differs from a square by a few corner pixels; this puts the gradient where the shape is.
- * Batches are unchanged by it (the mask is a pure function of the scene).
  * --add-refiner [--refiner-layers N --refiner-width W]: on --resume, put a zero-initialised refiner on the
  * trained trunk (src/model/config.ts RefinerConfig). --train-only PREFIX: train only the parameters
  * named PREFIX… (e.g. "refiner."), the rest frozen at the EMA weights.
@@ -27,7 +23,7 @@ import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
 import { addRefiner, loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
@@ -57,7 +53,6 @@ function makeBatch(config: ModelConfig, seed: number, step: number) {
     ids: tf.tensor2d(data.ids, [batchSize, config.maxTextLength], 'int32'),
     t: data.t,
     firstFrame: data.firstFrame,
-    weights: data.weights ? tf.tensor4d(data.weights, [batchSize, config.frames, config.height, config.width]) : undefined,
   };
 }
 
@@ -129,7 +124,7 @@ async function main() {
       (step) => warmupCosine(step, Number(args.lr), Number(args.warmup), Number(args['schedule-steps'])));
     const gradNorm = adamStep(vars, gradMap, adam, { lr, clipNorm: 1 }); // skips the frozen (no gradient)
     const loss = value.dataSync()[0];
-    tf.dispose([value, ...Object.values(grads), batch.x0, batch.eps, batch.ids, ...(batch.weights ? [batch.weights] : [])]);
+    tf.dispose([value, ...Object.values(grads), batch.x0, batch.eps, batch.ids]);
     emaUpdate(asVariables(ema), vars, Math.min(Number(args['ema-decay']), (1 + info.step) / (10 + info.step)));
     info.step += 1;
     info.wallSeconds += (Date.now() - stepStart) / 1000;

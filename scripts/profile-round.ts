@@ -18,7 +18,7 @@ import { roundHyper } from '../src/prefs/rounds';
 import { parseArgs } from './lib/args';
 import { classify, KERNEL_KINDS, profileKernels, profileTable, summarise, type ProfiledCall, type ProfileRow } from './lib/kernel-profile';
 import { stepFixture } from './lib/step-fixture';
-import { useWasmBackend } from './lib/tf-node';
+import { useWasmBackend } from '../src/engine/tf-node';
 
 const args = parseArgs(process.argv.slice(2), { model: 'small', videos: '8', pairs: '8', json: '' });
 

@@ -1,19 +1,22 @@
 // The README's studio screenshots: docs/studio-{generate,rank,train,compare,export}.png.
 //
 //   nice -n 19 npx vite build && nice -n 19 npx vite preview --host 127.0.0.1 --port 4173 --strictPort &
-//   npx tsx scripts/screenshots.ts
+//   npx tsx scripts/screenshots.ts [--model small]
 //
-// Drives the built page on `?model=tiny` in Chromium (1280×800) as a person does, like the e2e
-// specs (tests/browser/studio.helpers.ts): generate one pair for each of two prompts with few
-// sampler steps, rank both pairs by keyboard, run a short DPO round, evaluate base and Round 1 on
-// the Compare tab, then save one PNG per tab. A fresh browser context starts an empty project.
+// Drives the built page on `?model=small` (the shipped default; --model names another) in
+// Chromium (1280×800) as a person does, like the e2e specs (scripts/lib/studio-driver.ts):
+// generate one pair for each of two prompts with few sampler steps, rank both pairs by keyboard,
+// run a short DPO round, evaluate base and Round 1 on the Compare tab, then save one PNG per tab.
+// A fresh browser context starts an empty project.
 // $BASE_URL overrides the server (default http://127.0.0.1:4173); $CHROMIUM_PATH the browser.
 import { statSync } from 'node:fs';
 import { expect, type Page } from '@playwright/test';
-import { generatePairs, openStudio, openTab, runRound } from '../tests/browser/studio.helpers';
+import { generatePairs, openStudio, openTab, runRound } from './lib/studio-driver';
 import { launchChromium } from './lib/browser';
+import { parseArgs } from './lib/args';
 
 const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:4173';
+const args = parseArgs(process.argv.slice(2), { model: 'small' });
 const PROMPTS = ['a red circle moves right', 'a blue square moves up'];
 const SAMPLER_STEPS = 4;
 const TRAIN_STEPS = 6;
@@ -41,7 +44,8 @@ async function main(): Promise<void> {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     expect.configure({ timeout: 30_000 });
 
-    await openStudio(page, '?model=tiny');
+    const started = Date.now();
+    await openStudio(page, `?model=${args.model}`);
 
     // Generate: one pair per prompt, few sampler steps.
     await generatePairs(page, PROMPTS, { steps: SAMPLER_STEPS, expectTotal: PROMPTS.length });
@@ -73,7 +77,7 @@ async function main(): Promise<void> {
     await shoot(page, 'Export');
 
     const total = TABS.reduce((sum, t) => sum + statSync(`docs/studio-${t.toLowerCase()}.png`).size, 0);
-    console.log(`total ${(total / 1024).toFixed(0)} KiB`);
+    console.log(`total ${(total / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 60000).toFixed(1)} min on ${args.model}`);
     if (total >= 1.5 * 1024 * 1024) throw new Error(`the screenshots total ${total} bytes (budget 1.5 MB)`);
   } finally {
     await browser.close();

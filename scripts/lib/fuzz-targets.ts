@@ -1,6 +1,6 @@
 // Property tests of the studio's file parsers (issue 16): random mutations of valid files must
 // end in the parser's own named error or a clean parse — never another exception, never a hang,
-// never unbounded memory. Shared by tests/unit/fuzz-parsers.test.ts (10,000 runs per parser in
+// never unbounded memory. Shared by tests/unit/scripts/fuzz-targets.test.ts (10,000 runs per parser in
 // CI) and scripts/bench-fuzz.ts (`npm run bench:fuzz`, as many as asked for).
 //
 // Two kinds of mutation per parser:
@@ -19,7 +19,8 @@ import { exportPeft, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE } from '../../src/io/lo
 import { parseSafetensors, SafetensorsError, serializeSafetensors, toFloat32 } from '../../src/io/safetensors';
 import { loraModuleShapes } from '../../src/model/param-specs';
 import { presetConfig } from '../../src/model/presets';
-import { concatenateSnapshots, snapshotFromArrays, type LoraModuleArrays } from '../../src/prefs/lora-data';
+import { concatenateSnapshots, snapshotFromArrays } from '../../src/prefs/lora-data';
+import type { LoraModuleArrays } from '../../src/io/lora-values';
 import { pairwiseJudgment, planPairs } from '../../src/prefs/pairs';
 import { roundHyper, startRoundRecord } from '../../src/prefs/rounds';
 
@@ -336,10 +337,10 @@ export async function fuzz(target: FuzzTarget, opts: { runs: number; seed?: numb
   try {
     await fc.assert(property, { numRuns: opts.runs, seed: opts.seed, timeout: opts.timeoutMs ?? 2000, endOnFailure: true });
   } catch (e) {
-    // fast-check keeps what the parser threw as the cause: name it in the message.
-    const cause = (e as { cause?: unknown }).cause;
-    const got = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    throw new Error(`${target.name} parser: ${(e as Error).message}\nGot ${got}`, { cause });
+    // fast-check keeps what the parser threw as its error's cause: name it in the message.
+    const thrown = (e as { cause?: unknown }).cause;
+    const got = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+    throw new Error(`${target.name} parser: ${(e as Error).message}\nGot ${got}`, { cause: e });
   }
   report.ms = performance.now() - started;
   gc?.();

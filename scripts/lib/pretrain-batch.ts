@@ -6,7 +6,7 @@ import { trainingTimes } from '../../src/diffusion/times';
 import type { ModelConfig } from '../../src/model/config';
 import { tokenizeBatch } from '../../src/model/tokenizer';
 import { formatPrompt, HELD_OUT_SEED_BASE, sampleTrainingSpec } from '../../src/world/prompt';
-import { objectMask, renderScene, sampleScene } from '../../src/world/render';
+import { renderScene, sampleScene } from '../../src/world/render';
 import { hashString, makeRng, randNormal } from '../../src/world/rng';
 import { ACTIONS, type Action } from '../../src/world/vocab';
 
@@ -15,9 +15,6 @@ export interface PretrainBatchOptions {
   /** A fraction `focusRate` of the samples draw their action from `focusActions` (a curriculum). */
   focusActions: Action[];
   focusRate: number;
-  /** Per-pixel loss weight 1 + objectWeight·mask(object grown by objectMargin px); 0: none. */
-  objectWeight: number;
-  objectMargin: number;
   /** Prompt dropout (the empty prompt: guidance's unconditional branch) and first-frame rates. */
   dropTextRate: number;
   firstFrameRate: number;
@@ -32,8 +29,6 @@ export interface PretrainBatch {
   x0: Float32Array;
   /** [B, F, H, W, 3] noise, or null without `withNoise`. */
   eps: Float32Array | null;
-  /** [B, F, H, W] loss weights, or null. */
-  weights: Float32Array | null;
   prompts: string[];
   /** [B, maxTextLength] token ids. */
   ids: Int32Array;
@@ -46,10 +41,8 @@ export function pretrainBatch(config: ModelConfig, seed: number, step: number, o
   const rng = makeRng(hashString(`pretrain:${seed}:${step}`));
   const shape = { frames: config.frames, height: config.height, width: config.width };
   const per = config.frames * config.height * config.width * 3;
-  const pixels = per / 3;
   const x0 = new Float32Array(o.batchSize * per);
   const eps = o.withNoise ? new Float32Array(o.batchSize * per) : null;
-  const weights = o.objectWeight > 0 ? new Float32Array(o.batchSize * pixels) : null;
   const prompts: string[] = [];
   const normals: number[] = [];
   const firstFrame: boolean[] = [];
@@ -59,31 +52,25 @@ export function pretrainBatch(config: ModelConfig, seed: number, step: number, o
     const spec = sampleTrainingSpec(rng, focused ? o.focusActions : ACTIONS);
     const scene = sampleScene(spec, Math.floor(rng() * (HELD_OUT_SEED_BASE - 1)), shape);
     x0.set(renderScene(scene, shape).data, i * per);
-    if (weights) weights.set(objectMask(scene, shape, o.objectMargin).map((m) => 1 + o.objectWeight * m), i * pixels);
     const noiseSeed = Math.floor(rng() * 2 ** 32); // drawn either way: the stream stays aligned
     if (eps) eps.set(videoNoise(noiseSeed, config.frames, per / config.frames, config.noiseCorrelation), i * per);
     prompts.push(rng() < o.dropTextRate ? '' : formatPrompt(spec));
     normals.push(randNormal(rng));
     firstFrame.push(rng() < o.firstFrameRate);
   }
-  return { x0, eps, weights, prompts, ids: tokenizeBatch(prompts, config), t: trainingTimes(normals, config, o.tMean, 1), firstFrame };
+  return { x0, eps, prompts, ids: tokenizeBatch(prompts, config), t: trainingTimes(normals, config, o.tMean, 1), firstFrame };
 }
 
 /** The batch's command-line flags and their defaults, shared by `npm run pretrain` and scripts/gpu-batches.ts. */
 export const PRETRAIN_BATCH_FLAGS = {
-  'focus-actions': '', 'focus-rate': '0', 'object-weight': '0', 'object-margin': '2',
+  'focus-actions': '', 'focus-rate': '0',
   'drop-text-rate': '0.1', 'first-frame-rate': '0.25', 't-mean': '0',
 };
 
 /** Batch options from parsed flags (PRETRAIN_BATCH_FLAGS), checked. */
 export function batchOptionsFromArgs(args: Record<keyof typeof PRETRAIN_BATCH_FLAGS, string>, batchSize: number, withNoise: boolean): PretrainBatchOptions {
-  const objectWeight = Number(args['object-weight']);
-  const objectMargin = Number(args['object-margin']);
-  if (!(objectWeight >= 0) || !(objectMargin >= 0)) {
-    throw new Error(`--object-weight (${args['object-weight']}) and --object-margin (${args['object-margin']}) must be numbers ≥ 0`);
-  }
   return {
-    batchSize, focusActions: parseFocusActions(args['focus-actions']), focusRate: Number(args['focus-rate']), objectWeight, objectMargin,
+    batchSize, focusActions: parseFocusActions(args['focus-actions']), focusRate: Number(args['focus-rate']),
     dropTextRate: Number(args['drop-text-rate']), firstFrameRate: Number(args['first-frame-rate']), tMean: Number(args['t-mean']), withNoise,
   };
 }

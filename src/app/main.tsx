@@ -4,6 +4,7 @@ import { App, StartupError } from './App';
 import { bootStudio } from './boot';
 import { readSettings } from './settings';
 import { StudioContext } from './store/hooks';
+import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

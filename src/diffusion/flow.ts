@@ -31,19 +31,11 @@ export function interpolate(x0: tf.Tensor5D, eps: tf.Tensor5D, t: tf.Tensor2D): 
 
 /**
  * Per-sample mean squared error over the supervised frames: m(x) in DESIGN §4.
- * pred, target [B, F, H, W, 3], mask [B, F] → [B]. With `weights` [B, F, H, W] (per pixel, shared
- * by the three channels) each frame's error is the weighted mean Σ w·e² / Σ w instead, so a
- * uniform weight gives the plain mean and the loss keeps its scale.
+ * pred, target [B, F, H, W, 3], mask [B, F] → [B].
  */
-export function perSampleMse(pred: tf.Tensor5D, target: tf.Tensor5D, mask: tf.Tensor2D, weights?: tf.Tensor4D): tf.Tensor1D {
+export function perSampleMse(pred: tf.Tensor5D, target: tf.Tensor5D, mask: tf.Tensor2D): tf.Tensor1D {
   const [b, f] = pred.shape;
-  const squared = tf.square(tf.sub(pred, target));
-  const perFrame = weights === undefined
-    ? tf.mean(squared.reshape([b, f, -1]), 2) // [B, F]
-    : tf.div(
-      tf.sum(tf.mul(squared, weights.expandDims(4)).reshape([b, f, -1]), 2),
-      tf.mul(tf.sum(weights.reshape([b, f, -1]), 2), pred.shape[4]),
-    );
+  const perFrame = tf.mean(tf.square(tf.sub(pred, target)).reshape([b, f, -1]), 2); // [B, F]
   return tf.div(tf.sum(tf.mul(perFrame, mask), 1), tf.sum(mask, 1)) as tf.Tensor1D;
 }
 
@@ -60,8 +52,6 @@ export interface FlowBatch {
   t: Float32Array;
   /** First-frame mode per sample. */
   firstFrame: boolean[];
-  /** Optional per-pixel loss weights [B, F, H, W] (pretraining's object weighting). */
-  weights?: tf.Tensor4D;
 }
 
 /** Velocity-prediction loss: mean over the batch of m(x) — the pretraining (and SFT) objective. */
@@ -71,5 +61,5 @@ export function flowMatchingLoss(params: Params, config: ModelConfig, batch: Flo
   const xt = interpolate(batch.x0, batch.eps, t);
   const pred = forward(params, config, xt, t, batch.ids, opts);
   const target = tf.sub(batch.eps, batch.x0) as tf.Tensor5D;
-  return tf.mean(perSampleMse(pred, target, supervisedFrames(b, f, batch.firstFrame), batch.weights));
+  return tf.mean(perSampleMse(pred, target, supervisedFrames(b, f, batch.firstFrame)));
 }

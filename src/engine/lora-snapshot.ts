@@ -4,10 +4,10 @@
  * lora_A (file) = downᵀ [r, in] and lora_B (file) = upᵀ [out, r].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../model/config';
 import { LoraAdapter } from '../model/lora';
 import type { Params } from '../model/params';
-import { decodeSnapshot, encodeModule, loraValuesProblem, type LoraModuleArrays } from '../prefs/lora-data';
+import { decodeSnapshot, encodeModule } from '../prefs/lora-data';
+import { loraValuesProblem, type LoraModuleArrays } from '../io/lora-values';
 import type { LoraSnapshot } from '../prefs/types';
 
 /** Row-major transpose of a [rows, cols] matrix. */
@@ -35,20 +35,6 @@ export async function snapshotFromAdapter(adapter: LoraAdapter): Promise<LoraSna
     });
   }
   return { rank: r, alpha: adapter.config.alpha, targetModules: [...adapter.config.targetModules], modules };
-}
-
-/** Load a snapshot's weights into a fresh adapter (e.g. to keep training, or to compare). */
-export function adapterFromSnapshot(model: ModelConfig, snapshot: LoraSnapshot): LoraAdapter {
-  const adapter = new LoraAdapter(model, { rank: snapshot.rank, alpha: snapshot.alpha, dropout: 0, targetModules: snapshot.targetModules });
-  for (const [name, m] of decodeSnapshot(snapshot)) {
-    const target = adapter.modules.get(name);
-    if (!target) throw new Error(`LoRA module "${name}" is not a target of this model's adapter (${snapshot.targetModules.join(', ')}).`);
-    tf.tidy(() => {
-      target.down.assign(tf.tensor2d(transposeArray(m.loraA, m.rank, m.inFeatures), [m.inFeatures, m.rank]));
-      target.up.assign(tf.tensor2d(transposeArray(m.loraB, m.outFeatures, m.rank), [m.rank, m.outFeatures]));
-    });
-  }
-  return adapter;
 }
 
 /**

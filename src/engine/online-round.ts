@@ -7,7 +7,7 @@
 import type { ModelConfig } from '../model/config';
 import { routeVerdicts, type Labeller } from '../prefs/online';
 import { planPairs } from '../prefs/pairs';
-import { nextRoundIndex } from '../prefs/rounds';
+import { nextRoundIndex, startRoundRecord } from '../prefs/rounds';
 import type { Judgment, Pair, PairwiseJudgment, RoundHyperParameters, RoundRecord, SamplerSettings } from '../prefs/types';
 import { hashString, makeRng } from '../world/rng';
 import type { Policy } from './policy';
@@ -70,4 +70,24 @@ export async function runOnlineRound(input: OnlineRoundInput): Promise<OnlineRou
     }, shouldCancel: input.shouldCancel, lossFn: input.lossFn, now,
   });
   return { pairs, judgments, queued, record };
+}
+
+/**
+ * The record of an online round that trained nothing: sampling was cancelled, or no verdict was
+ * confident enough (the policy is unchanged either way).
+ */
+export function untrainedOnlineRecord(
+  rounds: readonly RoundRecord[], hyper: RoundHyperParameters, now: () => Date,
+  outcome: { cancelled: boolean; sampledPairs: number; queuedPairs: number; labeller: string; confidenceThreshold: number },
+): RoundRecord {
+  const record = startRoundRecord(nextRoundIndex(rounds), { ...hyper, method: 'online' }, [], 0, now());
+  record.timings.finishedAt = now().toISOString();
+  if (outcome.cancelled) {
+    record.status = 'cancelled';
+    record.note = `Cancelled while sampling, after ${outcome.sampledPairs} pair(s); nothing was trained and the policy is unchanged.`;
+  } else {
+    record.status = 'failed';
+    record.note = `No pair got a ${outcome.labeller} verdict with confidence ≥ ${outcome.confidenceThreshold} (${outcome.queuedPairs} pair(s) are left for people, ties do not train DPO); nothing was trained and the policy is unchanged. Label the queued pairs, or lower the threshold.`;
+  }
+  return record;
 }

@@ -1,7 +1,7 @@
 /**
  * What the engine worker runs: backend choice, model loading, sampling. It owns tfjs; the page
  * never imports this file (DESIGN §1). Node scripts use the same model code through
- * scripts/lib/tf-node.ts instead.
+ * src/engine/tf-node.ts instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';

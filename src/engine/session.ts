@@ -1,33 +1,38 @@
 /**
- * The engine's core (DESIGN §1, §4, §6): the loaded model, the policy (base + merged rounds), the
- * critic and the request queue, with one method per request of src/engine/protocol.ts. It owns
- * tfjs but no worker globals, so the whole engine runs in Node under vitest (tfjs-wasm) exactly
- * as in the browser; src/engine/worker.ts is a thin shell that posts its events.
+ * The engine's core (docs/architecture.md §1, §4, §6): the loaded model, the policy (base + merged
+ * rounds) and the critic, with one method per request of src/engine/protocol.ts. It owns tfjs but
+ * no worker globals, so the whole engine runs in Node under vitest (tfjs-wasm) exactly as in the
+ * browser; src/engine/worker.ts is a thin shell that posts its events.
  *
- * Requests run one at a time in arrival order (`submit`); `cancel` jumps the queue and acts on
- * the request it names, running or queued. Every request but init ends with exactly one final
- * event carrying its id: `video`, `policy`, `roundDone`, `criticHints`, or `error`.
+ * Requests run one at a time in arrival order (`submit`, request-queue.ts); `cancel` jumps the
+ * queue and acts on the request it names, running or queued. Every request but init ends with
+ * exactly one final event carrying its id: `video`, `policy`, `roundDone`, `criticHints`, or
+ * `error` (errors.ts). Helpers with one job each: video-bytes.ts (the videos sent as bytes),
+ * round-weights.ts (earlier rounds' weights for Compare), critic-training.ts, online-round.ts.
  */
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../diffusion/sampler';
 import { kernelsStatus, preferenceLoss } from '../kernels';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
-import { Critic, criticConfig, criticExamples } from '../prefs/critic';
 import { criticLabeller, tasteLabeller, type Labeller } from '../prefs/online';
 import type { VideoStore } from '../prefs/pairs';
-import { nextRoundIndex, startRoundRecord } from '../prefs/rounds';
 import type { Judgment, LoraSnapshot, Pair, RoundRecord, VideoIndex } from '../prefs/types';
 import { builtinTaste } from '../world/tastes';
-import { hashString, makeRng, shuffle } from '../world/rng';
-import { pickShape, videoFromUint8, videoToUint8, type VideoShape } from '../world/video';
-import { runOnlineRound } from './online-round';
+import { pickShape, videoFromUint8 } from '../world/video';
+import type { Critic } from './critic';
+import { trainCritic } from './critic-training';
+import { deviceLostMessage, errorEventOf, gpuErrorMessage, messageOf, RequestError } from './errors';
+import { runOnlineRound, untrainedOnlineRecord } from './online-round';
 import { Policy } from './policy';
 import type {
-  BackendName, CancelRequest, CriticRequest, EngineErrorEvent, EngineEvent, EngineRequest, ErrorKind, GenerateRequest,
+  BackendName, CancelRequest, CriticRequest, EngineEvent, EngineRequest, ErrorKind, GenerateRequest,
   InitRequest, OnlineRoundSpec, RunRoundRequest, SetPolicyRequest,
 } from './protocol';
+import { RequestQueue } from './request-queue';
 import { runRound, type RoundInput } from './round-runner';
+import { RoundWeights } from './round-weights';
 import { checkRequest } from './validate-request';
+import { VideoBytesStore, pairVideoBytes } from './video-bytes';
 import { errorKind, fetchCheckpoint, generateVideo, initBackend, loadModelFromBytes, watchGpuDevice, type LoadedModel } from './runtime';
 
 export type Post = (event: EngineEvent) => void;
@@ -50,79 +55,10 @@ export interface EngineSessionOptions {
   now?: () => Date;
 }
 
-/** A request the engine cannot serve as sent; the message says what was wrong and what to do. */
-export class RequestError extends Error {
-  constructor(message: string, readonly kind: ErrorKind = 'prompt') {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
-
-/** The critic holds out this share of the judgments to measure its agreement with people… */
-const CRITIC_HELD_OUT = 0.2;
-/** …once there are this many (below, agreement is NaN: too few to measure). */
-const CRITIC_MIN_FOR_AGREEMENT = 8;
-
-export function gpuErrorMessage(detail: string): string {
-  return `A GPU command failed (${detail}), so this request's results cannot be trusted and were dropped; the policy is unchanged and nothing stored is lost. Try again; if it repeats, reload the page, or open it with ?backend=wasm to run on the CPU.`;
-}
-
-export function deviceLostMessage(detail: string): string {
-  return `The GPU device was lost (${detail}). Nothing stored is lost: your pairs, judgments, rounds and adapters stay in this browser's storage. Reload the page to restart the engine, or open it with ?backend=wasm to run on the CPU instead.`;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** Last path segment of a URL, for error messages that name the file. */
 function fileNameOf(url: string): string {
   const path = url.split(/[?#]/)[0];
   return path.slice(path.lastIndexOf('/') + 1) || url;
-}
-
-function shapeOf(config: ModelConfig): VideoShape {
-  return pickShape(config);
-}
-
-/**
- * Videos sent as RGB bytes by id, turned into [-1, 1] floats when first read. A Map, because an
- * online round writes the videos it samples into its store. An entry is a whole video, or one
- * frame (a first-frame image).
- */
-export class VideoBytesStore extends Map<string, Float32Array> implements VideoStore {
-  constructor(private readonly bytes: Readonly<Record<string, Uint8Array>>, private readonly shape: VideoShape) {
-    super();
-  }
-
-  override get(id: string): Float32Array | undefined {
-    const decoded = super.get(id);
-    if (decoded || !Object.hasOwn(this.bytes, id)) return decoded;
-    const data = this.bytes[id];
-    const frameBytes = this.shape.height * this.shape.width * 3;
-    const frames = data.length === frameBytes ? 1 : this.shape.frames; // a first-frame image, or a video
-    try {
-      const video = videoFromUint8(data, { ...this.shape, frames }).data;
-      super.set(id, video);
-      return video;
-    } catch (e) {
-      throw new RequestError(`Video "${id}": ${messageOf(e)} (or ${frameBytes} for a first-frame image). It was made with another model; regenerate the pair.`);
-    }
-  }
-
-  override has(id: string): boolean {
-    return super.has(id) || Object.hasOwn(this.bytes, id);
-  }
-}
-
-/** The RGB bytes of the pairs' videos in `store`, by video id (what the page stores). */
-function pairVideoBytes(pairs: readonly Pair[], store: VideoStore, shape: VideoShape): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const id of pairs.flatMap((p) => p.videoIds)) {
-    const data = store.get(id);
-    if (data) out[id] = videoToUint8({ ...shape, data });
-  }
-  return out;
 }
 
 /** Checks a snapshot's scalars; its modules are checked by decoding and merging them. */
@@ -132,54 +68,12 @@ function checkSnapshotFields(s: LoraSnapshot): void {
   if (typeof s.modules !== 'object' || s.modules === null) throw new Error('it has no modules.');
 }
 
-/**
- * Weights of the policy after its first k rounds (Compare samples base vs round k with the same
- * seeds): built by merging the same snapshots in the same order as the policy did, so they are
- * bit-identical to what the policy had then. The least recently used round is dropped first.
- */
-class RoundWeights {
-  private readonly cache = new Map<number, Policy>();
-
-  constructor(private readonly capacity: number) {}
-
-  params(policy: Policy, round: number): Params {
-    let entry = this.cache.get(round);
-    if (entry) {
-      this.cache.delete(round); // re-insert: most recently used last
-    } else {
-      entry = new Policy(policy.config, policy.base);
-      for (const snapshot of policy.snapshots.slice(0, round)) entry.merge(snapshot);
-    }
-    this.cache.set(round, entry);
-    for (const [k, old] of this.cache) {
-      if (this.cache.size <= this.capacity) break;
-      old.dispose(); // its merged weights; the base is shared and stays
-      this.cache.delete(k);
-    }
-    return entry.params;
-  }
-
-  clear(): void {
-    for (const p of this.cache.values()) p.dispose();
-    this.cache.clear();
-  }
-}
-
-interface TrainedCritic {
-  critic: Critic;
-  agreement: number;
-  trainedOn: number;
-}
-
 export class EngineSession {
   private model: LoadedModel | null = null;
   private current: Policy | null = null;
   private trainedCritic: Critic | null = null;
   private readonly roundWeights: RoundWeights;
-  private queue: Promise<void> = Promise.resolve();
-  /** Ids submitted and not finished (queued or running), and those asked to stop. */
-  private readonly pending = new Set<number>();
-  private readonly cancelled = new Set<number>();
+  private readonly requests = new RequestQueue();
   /** Set once the GPU device is lost: the message every later request gets. */
   private deviceLost: string | null = null;
   /** A GPU error during the running request: that request fails (the next one starts clean). */
@@ -222,13 +116,7 @@ export class EngineSession {
       this.cancel(request, post);
       return Promise.resolve();
     }
-    const id = request.type === 'init' ? null : request.id;
-    if (id !== null) this.pending.add(id);
-    const done = this.queue.then(() => this.handle(request, post)).finally(() => {
-      if (id !== null) this.pending.delete(id);
-    });
-    this.queue = done.catch(() => undefined); // a failed request must not stall the ones behind it
-    return done;
+    return this.requests.enqueue(request.type === 'init' ? null : request.id, () => this.handle(request, post));
   }
 
   private handle(request: Exclude<EngineRequest, CancelRequest>, post: Post): Promise<void> {
@@ -338,7 +226,7 @@ export class EngineSession {
     const { id } = request;
     return this.serve(id, post, 'prompt', async () => {
       const { model, policy } = this.loaded();
-      const store = new VideoBytesStore(request.videos, shapeOf(model.config));
+      const store = new VideoBytesStore(request.videos, pickShape(model.config));
       const input: Omit<RoundInput, 'store'> = {
         config: model.config, policy, rounds: request.rounds, pairs: request.pairs, judgments: request.judgments, hyper: request.hyper,
         onStep: (metrics, total) => post({ type: 'roundStep', id, metrics, total }),
@@ -366,7 +254,7 @@ export class EngineSession {
 
   /** Stop the request with this id: at its next sampler or optimiser step, or before it starts. */
   cancel(request: CancelRequest, _post?: Post): void {
-    if (this.pending.has(request.id)) this.cancelled.add(request.id);
+    this.requests.cancel(request.id);
   }
 
   /**
@@ -378,14 +266,14 @@ export class EngineSession {
     return this.serve(id, post, 'prompt', async () => {
       const { model } = this.loaded();
       this.checkNotCancelled(id);
-      const store = new VideoBytesStore(request.videos, shapeOf(model.config));
+      const store = new VideoBytesStore(request.videos, pickShape(model.config));
       const byId = new Map(request.pairs.map((p) => [p.id, p]));
       const hintPairs = request.hintPairIds.map((pairId) => {
         const pair = byId.get(pairId);
         if (!pair) throw new RequestError(`Critic hints: pair "${pairId}" is not among the ${request.pairs.length} pair(s) sent; send it with its videos.`);
         return pair;
       });
-      const trained = await this.trainCritic(model.config, request.pairs, request.judgments, store, (done, total) => post({ type: 'progress', id, done, total }));
+      const trained = await trainCritic(model.config, request.pairs, request.judgments, store, this.criticSteps, (done, total) => post({ type: 'progress', id, done, total }));
       try {
         const verdicts = await criticLabeller(trained.critic).label(hintPairs, store);
         const hints = hintPairs.map((p, i) => ({ pairId: p.id, preferred: verdicts[i].preferred as VideoIndex, confidence: verdicts[i].confidence }));
@@ -413,25 +301,10 @@ export class EngineSession {
     try {
       await work();
     } catch (e) {
-      post(this.errorEvent(id, e, plainKind));
+      post(errorEventOf(id, e, plainKind, this.deviceLost ?? this.gpuError));
     } finally {
-      this.cancelled.delete(id);
+      this.requests.settle(id);
     }
-  }
-
-  /**
-   * The error event of a failed request. After a lost device, or a GPU error during the request,
-   * the failure is that. Plain
-   * errors get `plainKind`: a round's or the critic's input (nothing to train on, bad settings)
-   * is the person's to fix; a JavaScript TypeError and the like are ours.
-   */
-  private errorEvent(id: number, e: unknown, plainKind: ErrorKind): EngineErrorEvent {
-    const gpu = this.deviceLost ?? this.gpuError;
-    if (gpu) return { type: 'error', id, message: gpu, kind: 'backend' };
-    if (e instanceof RequestError) return { type: 'error', id, message: e.message, kind: e.kind };
-    const kind = errorKind(e);
-    const bug = e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError;
-    return { type: 'error', id, message: messageOf(e), kind: kind === 'internal' && !bug ? plainKind : kind };
   }
 
   /** The model and policy; throws when there is none, or the GPU failed the running request. */
@@ -443,11 +316,11 @@ export class EngineSession {
   }
 
   private stopping(id: number): boolean {
-    return this.cancelled.has(id) || this.deviceLost !== null || this.gpuError !== null;
+    return this.requests.isCancelled(id) || this.deviceLost !== null || this.gpuError !== null;
   }
 
   private checkNotCancelled(id: number): void {
-    if (this.cancelled.has(id)) throw new RequestError(`Request ${id} was cancelled before it started.`, 'cancelled');
+    if (this.requests.isCancelled(id)) throw new RequestError(`Request ${id} was cancelled before it started.`, 'cancelled');
   }
 
   /** Back to base + exactly these snapshots (merged again in order: the same weights as before). */
@@ -477,7 +350,7 @@ export class EngineSession {
   /** [H, W, 3] bytes → [-1, 1] floats for the sampler. */
   private firstFrameOf(bytes: Uint8Array, config: ModelConfig): Float32Array {
     try {
-      return videoFromUint8(bytes, { ...shapeOf(config), frames: 1 }).data;
+      return videoFromUint8(bytes, { ...pickShape(config), frames: 1 }).data;
     } catch (e) {
       throw new RequestError(`First frame: ${messageOf(e)}; give a ${config.height}×${config.width} RGB image.`);
     }
@@ -486,7 +359,7 @@ export class EngineSession {
   private async onlineRound(request: RunRoundRequest, spec: OnlineRoundSpec, store: VideoBytesStore, input: Omit<RoundInput, 'store'>, post: Post): Promise<RoundRecord> {
     const { config, hyper } = input;
     const { id } = request;
-    const shape = shapeOf(config);
+    const shape = pickShape(config);
     const labeller: Labeller = spec.labeller === 'critic'
       ? criticLabeller(await this.criticForOnline(config, request.pairs, request.judgments, store))
       : tasteLabeller(this.tasteOf(spec), shape, hyper.seed);
@@ -500,48 +373,16 @@ export class EngineSession {
     this.loaded(); // lost the device while sampling: the videos are not worth storing
     post({ type: 'onlineData', id, pairs: result.pairs, judgments: result.judgments, videos: pairVideoBytes(result.pairs, store, shape) });
     if (result.record) return result.record;
-    // Nothing trained: sampling was cancelled, or no verdict was confident enough.
-    const record = startRoundRecord(nextRoundIndex(request.rounds), { ...hyper, method: 'online' }, [], 0, this.now());
-    record.timings.finishedAt = this.now().toISOString();
-    if (this.stopping(id)) {
-      record.status = 'cancelled';
-      record.note = `Cancelled while sampling, after ${result.pairs.length} pair(s); nothing was trained and the policy is unchanged.`;
-    } else {
-      record.status = 'failed';
-      record.note = `No pair got a ${spec.labeller} verdict with confidence ≥ ${spec.confidenceThreshold} (${result.queued.length} pair(s) are left for people, ties do not train DPO); nothing was trained and the policy is unchanged. Label the queued pairs, or lower the threshold.`;
-    }
-    return record;
+    return untrainedOnlineRecord(request.rounds, hyper, this.now, {
+      cancelled: this.stopping(id), sampledPairs: result.pairs.length, queuedPairs: result.queued.length,
+      labeller: spec.labeller, confidenceThreshold: spec.confidenceThreshold,
+    });
   }
 
   /** The critic an online round labels with: the last one trained, else one trained now. */
   private async criticForOnline(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore): Promise<Critic> {
-    if (!this.trainedCritic) this.trainedCritic = (await this.trainCritic(config, pairs, judgments, store)).critic;
+    if (!this.trainedCritic) this.trainedCritic = (await trainCritic(config, pairs, judgments, store, this.criticSteps)).critic;
     return this.trainedCritic;
-  }
-
-  /**
-   * A fresh critic on the pairwise judgments (not the critic's own verdicts: it would learn its
-   * own mistakes back), CRITIC_HELD_OUT of them held out in a seeded split to measure agreement.
-   */
-  private async trainCritic(config: ModelConfig, pairs: readonly Pair[], judgments: readonly Judgment[], store: VideoStore, onStep?: (done: number, total: number) => void): Promise<TrainedCritic> {
-    const examples = criticExamples(pairs, judgments.filter((j) => j.annotatorKind !== 'critic'), store);
-    if (examples.length === 0) {
-      throw new RequestError('The critic has nothing to learn from: it needs left, right or tie judgments of people (both-bad and skips carry no order). Rank some pairs first.');
-    }
-    const order = shuffle(examples.map((_, i) => i), makeRng(hashString(`critic-held-out:${examples.length}`)));
-    const heldOutCount = examples.length >= CRITIC_MIN_FOR_AGREEMENT ? Math.round(CRITIC_HELD_OUT * examples.length) : 0;
-    const heldOut = order.slice(0, heldOutCount).map((i) => examples[i]);
-    const train = order.slice(heldOutCount).map((i) => examples[i]);
-    // The critic reads the prompt words: the tokenizer's vocabulary after <pad> and <bos>.
-    const critic = new Critic(criticConfig(shapeOf(config), config.vocab.slice(2)), 1);
-    try {
-      await critic.train(train, { steps: this.criticSteps, seed: 1, onStep: (step) => onStep?.(step, this.criticSteps) });
-      const agreement = heldOut.length ? (await critic.agreement(heldOut)).agreement : NaN;
-      return { critic, agreement, trainedOn: train.length };
-    } catch (e) {
-      critic.dispose();
-      throw e;
-    }
   }
 
   private release(): void {

@@ -319,7 +319,6 @@ export function evaluatePreferences(config: ModelConfig, policy: ModelView, refe
     const batch = buildStepBatch(config, chunk, [], 0, chunk.length, 0, `${seed}:${k}`);
     tf.tidy(() => {
       const refPred = referencePredictions(config, reference, batch);
-      const refMse = tf.tidy(() => perSampleMse(refPred, rows(batch.target, 0, 2 * batch.pairs), rows(batch.mask, 0, 2 * batch.pairs))); // [2P]
       const pred = referencePredictions(config, policy, batch);
       const terms = preferenceTerms(preferenceBatchOf(batch, pred, refPred), { objective: 'dpo', beta });
       const z = terms.z.dataSync();

@@ -106,7 +106,7 @@ async function runEncode(video: RgbVideo, fps: number, crf: number, onProgress?:
     onProgress?.(1);
     return data;
   } catch (e) {
-    throw new Error(`MP4 encoding of a ${video.frames}-frame ${video.width}×${video.height} video failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`MP4 encoding of a ${video.frames}-frame ${video.width}×${video.height} video failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   } finally {
     ffmpeg.off('log', onLog);
     await ffmpeg.deleteFile(input).catch(() => undefined);

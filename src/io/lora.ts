@@ -11,7 +11,7 @@
 // Scale of a module: lora_alpha / r (peft), lora_alpha / √r with use_rslora. Import checks every
 // key and shape against the model and says what is wrong with which file.
 import { parseSafetensors, serializeSafetensors, SafetensorsError, toFloat32, type TensorEntry } from './safetensors';
-import { loraValuesProblem, type LoraModuleArrays } from '../prefs/lora-data';
+import { loraValuesProblem, type LoraModuleArrays } from './lora-values';
 
 export const PEFT_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PEFT_CONFIG_FILE = 'adapter_config.json';

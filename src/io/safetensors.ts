@@ -64,10 +64,6 @@ export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, value);
 }
 
-export function bytesPerElement(dtype: DType): number {
-  return DTYPES[dtype].bytes;
-}
-
 /** Product of the dimensions; 1 for a scalar (shape []). */
 export function elementCount(shape: readonly number[]): number {
   let count = 1;

@@ -368,5 +368,3 @@ export async function bench(opts: BenchOptions) {
     train_step: train,
   };
 }
-
-export type BenchResult = Awaited<ReturnType<typeof bench>>;

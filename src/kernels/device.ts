@@ -157,13 +157,6 @@ export function workgroupGrid(count: number, maxPerDimension = 65535): [number, 
   return [Math.ceil(count / y), y, 1];
 }
 
-/** Smallest power of two ≥ n, clamped to [lo, hi]. */
-export function pow2Clamp(n: number, lo: number, hi: number): number {
-  let p = lo;
-  while (p < n && p < hi) p *= 2;
-  return p;
-}
-
 /** Submit whatever the backend has recorded and wait until the GPU has finished it (timing). */
 export async function submitAndWait(backend: tf.KernelBackend): Promise<void> {
   const b = webgpuInternals(backend);

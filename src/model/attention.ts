@@ -91,10 +91,6 @@ export function setAttentionImplementation(impl: AttentionImplementation): Atten
   return previous;
 }
 
-export function attentionImplementationName(): string {
-  return active.name;
-}
-
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: AttentionMask): tf.Tensor4D {
   const [b, h, lq, d] = q.shape;
   if (k.shape[0] !== b || k.shape[1] !== h || k.shape[3] !== d || v.shape.join() !== k.shape.join()) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, type AttentionMask } from './attention';
-import { fixedPositionCodes, fixedSubPositionCodes, PAD_ID, PREDICTION_T_MIN, subTokensPerToken, tokensPerFrame, type ModelConfig } from './config';
+import { PAD_ID, PREDICTION_T_MIN, subTokensPerToken, tokensPerFrame, type ModelConfig } from './config';
+import { fixedPositionCodes, fixedSubPositionCodes } from './positions';
 import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } from './layers';
 import type { Params } from './params';
 

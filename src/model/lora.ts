@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_LORA_TARGETS } from '../prefs/targets';
+import { DEFAULT_LORA_TARGETS } from './lora-targets';
 import type { ModelConfig } from './config';
 import type { LinearHooks, LoraWeights } from './layers';
 import { linearModules, parameterSpecs, type Params } from './params';
@@ -21,9 +21,7 @@ export interface LoraConfig {
   targetModules: string[];
 }
 
-/** Default targets (q, k, v, out of the three attentions) live in plain data for the page. */
-export { DEFAULT_LORA_TARGETS };
-
+/** Default targets: q, k, v, out of the three attentions (lora-targets.ts, plain data for the page). */
 export const DEFAULT_LORA_CONFIG: LoraConfig = { rank: 4, alpha: 4, dropout: 0, targetModules: [...DEFAULT_LORA_TARGETS] };
 
 /**

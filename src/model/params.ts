@@ -47,8 +47,3 @@ export function randomParams(config: ModelConfig, seed: number): Params {
   }
   return params;
 }
-
-export function disposeParams(params: Params): void {
-  for (const t of params.values()) t.dispose();
-  params.clear();
-}

@@ -3,7 +3,8 @@
 // engine's requests (engine/validate-request.ts). Each check asserts through `check`, which
 // throws the caller's own error with the detail; `where` names the record in that detail.
 import type { ModuleShapes } from '../io/lora';
-import { decodeSnapshot, loraValuesProblem } from './lora-data';
+import { decodeSnapshot } from './lora-data';
+import { loraValuesProblem } from '../io/lora-values';
 import { DECISIONS, type Judgment, type Pair, type RoundRecord } from './types';
 
 export type Check = (condition: unknown, detail: string) => asserts condition;

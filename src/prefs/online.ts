@@ -1,11 +1,11 @@
 // Online labelling (OnlineVPO): on-policy pairs are labelled on the fly by a labeller — the
 // learned critic, or the world's simulated annotator standing in for people — and train without
 // waiting for anyone. A verdict below the confidence threshold is not trusted: its pair is queued
-// for people instead. Plain logic; the critic itself runs tfjs (critic.ts).
+// for people instead. Plain logic; the critic itself runs tfjs (src/engine/critic.ts).
 import { createSimulatedAnnotator, SIMULATED_PERSON, type SimulatedAnnotator } from '../world/annotator';
 import { tasteSpread, type Taste } from '../world/tastes';
 import type { VideoShape } from '../world/video';
-import type { Critic } from './critic';
+import type { CriticExample, CriticJudgment } from './critic-examples';
 import { decisionFor } from './judgments';
 import { pairwiseJudgment, randomLeft, videoOf, type VideoStore } from './pairs';
 import type { AnnotatorKind, PairwiseJudgment, Pair, VideoIndex } from './types';
@@ -23,8 +23,13 @@ export interface Labeller {
   label(pairs: readonly Pair[], store: VideoStore): Promise<Verdict[]>;
 }
 
+/** What a labeller needs of the critic (src/engine/critic.ts): verdicts on pairs of videos. */
+export interface PairJudge {
+  judgeMany(pairs: readonly Omit<CriticExample, 'label'>[]): Promise<CriticJudgment[]>;
+}
+
 /** The critic as a labeller: its preferred video and confidence max(p, 1 − p). */
-export function criticLabeller(critic: Critic, name = 'critic'): Labeller {
+export function criticLabeller(critic: PairJudge, name = 'critic'): Labeller {
   return {
     name,
     kind: 'critic',

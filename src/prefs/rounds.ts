@@ -1,7 +1,7 @@
 // Rounds as data: default hyper-parameters (one place), their validation, and the bookkeeping of
 // a session's round list — which rounds make up the policy, what the next round is, which
 // judgments a round may train on. IPO's loop: generate → label → train → merge → next round.
-import { DEFAULT_LORA_TARGETS } from './targets';
+import { DEFAULT_LORA_TARGETS } from '../model/lora-targets';
 import type { Judgment, RoundHyperParameters, RoundRecord, StepMetrics } from './types';
 
 /**
@@ -41,7 +41,7 @@ export const DEFAULT_ROUND_HYPER: Readonly<RoundHyperParameters> = {
  * KTO's default β, far below DPO's. Its loss λ·(1 − σ(β·s·(g − z0))) has no gradient once
  * |β·(g − z0)| ≫ 1, so at DPO's β a round collapses into making every sample worse: undesirable
  * samples reach loss 0, desirable ones saturate at loss λ with zero gradient. On the tiny model's
- * planted preference (tests/unit/dpo.test.ts) held-out implicit accuracy after 25 steps is 0.95
+ * planted preference (tests/unit/engine/train-round.test.ts) held-out implicit accuracy after 25 steps is 0.95
  * at β = 20 and 0.15 at β = 500 (0.05–0.2 at β ∈ {50, 500} for other lr and step counts).
  */
 export const DEFAULT_KTO_BETA = 20;

@@ -36,19 +36,6 @@ export function renderScene(scene: Scene, shape: VideoShape): Video {
   return video;
 }
 
-/**
- * Where the object is, grown by `margin` pixels: [frames·height·width] in [0, 1], the coverage of
- * the shape's outline pushed out by `margin` (same antialiasing ramp as the render). A margin of
- * 2 px takes in the ring just outside the object, where a circle and a square differ (the square's
- * corners). Pretraining weights its loss with it (`npm run pretrain -- --object-weight`).
- */
-export function objectMask(scene: Scene, shape: VideoShape, margin: number): Float32Array {
-  checkFrames(scene, shape, 'objectMask');
-  const mask = new Float32Array(shape.frames * shape.height * shape.width);
-  forEachCoveredPixel(scene, shape, margin, (pixel, coverage) => { mask[pixel] = coverage; });
-  return mask;
-}
-
 function checkFrames(scene: Scene, shape: VideoShape, caller: string): void {
   if (scene.frames !== shape.frames) {
     throw new Error(`${caller}: the scene has ${scene.frames} frames but the video shape asks for ${shape.frames}`);

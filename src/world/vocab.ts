@@ -52,7 +52,6 @@ export const SPEEDS = ['slowly', 'quickly'] as const;
 export type Colour = keyof typeof COLOURS;
 export type Shape = (typeof SHAPES)[number];
 export type Action = (typeof ACTIONS)[number];
-export type DirectionalAction = (typeof DIRECTIONAL_ACTIONS)[number];
 export type Background = keyof typeof BACKGROUNDS;
 export type Size = (typeof SIZES)[number];
 export type Speed = (typeof SPEEDS)[number];

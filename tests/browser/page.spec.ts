@@ -1,7 +1,7 @@
 // The studio page, driven as a person would: roles and labels, on the `tiny` model. The engine
 // starts on the automatic backend and on forced WebGPU, and a generated video loops on a canvas.
 import { expect, test, type Page } from '@playwright/test';
-import { expectLoopingVideo, generatePairs, openStudio, openTab } from './studio.helpers';
+import { expectLoopingVideo, generatePairs, openStudio, openTab } from '../../scripts/lib/studio-driver';
 
 // Loading the engine alone can take minutes on a busy 2-core machine (SwiftShader, WASM).
 test.describe.configure({ timeout: 600_000 });

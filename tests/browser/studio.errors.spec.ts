@@ -2,7 +2,7 @@
 // the words; a corrupt LoRA file or backup is refused with the file's name and changes nothing; a
 // wrong ?model= in the URL names the models there are.
 import { expect, test } from '@playwright/test';
-import { openStudio, openTab } from './studio.helpers';
+import { openStudio, openTab } from '../../scripts/lib/studio-driver';
 
 // Loading the engine alone can take minutes on a busy 2-core machine (SwiftShader, WASM).
 test.describe.configure({ timeout: 600_000 });

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { parseSafetensors, toFloat32 } from '../../src/io/safetensors';
 import { readZip } from '../../src/export/zip';
-import { expectLoopingVideo, generatePairs, openStudio, openTab, waitForEngine } from './studio.helpers';
+import { expectLoopingVideo, generatePairs, openStudio, openTab, waitForEngine } from '../../scripts/lib/studio-driver';
 
 const PROMPTS = ['a red circle moves right', 'a blue square moves up', 'a green triangle grows'];
 const TRAIN_STEPS = 6;
@@ -35,6 +35,11 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await page.keyboard.press('ArrowRight');
   await expect(page.getByRole('tab', { name: 'Rank' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('tab', { name: 'Rank' })).toBeFocused();
+  // Choosing the tab (Enter) moves focus into its panel: ←/→ then belong to the panel, not the tablist.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('tabpanel', { name: 'Rank' })).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('tab', { name: 'Rank' })).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('?');
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toContainText('Both bad');
   await page.keyboard.press('Escape');
@@ -51,6 +56,9 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
   await expect(position).toHaveText('Pair 1 of 3');
   await expectLoopingVideo(page, 'Left video');
   await expectLoopingVideo(page, 'Right video');
+  // tiny's 16×16 videos are drawn at least 256 px wide (whole-pixel upscale) at a 1280 px viewport.
+  expect(page.viewportSize()?.width).toBe(1280);
+  for (const name of ['Left video', 'Right video']) expect((await page.getByLabel(name, { exact: true }).boundingBox())!.width).toBeGreaterThanOrEqual(256);
   await page.keyboard.press('1');
   await expect(position).toHaveText('Pair 2 of 3');
   await page.keyboard.press('t');
@@ -107,7 +115,7 @@ test('generate → rank by keyboard → run a round → export the LoRA → relo
 
   // Long tasks while the round trained, and how many of them fell in the tab switches above
   // (React renders of a whole tab; the rest are the per-step updates of charts and progress).
-  const longTasks: { start: number; duration: number }[] = await page.evaluate(() => (window as any).__longTasks);
+  const longTasks: { start: number; duration: number }[] = await page.evaluate(() => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks);
   const summary = (from: number, to: number) => {
     const d = longTasks.filter((t) => t.start >= from && t.start <= to).map((t) => t.duration);
     return { count: d.length, totalMs: Math.round(d.reduce((a, b) => a + b, 0)), maxMs: Math.round(Math.max(0, ...d)) };

@@ -1,7 +1,7 @@
 // The shipped small model on the WASM backend (what a CPU-only visitor gets): one pair is
 // generated and shown in the Rank tab's synchronised players.
 import { expect, test } from '@playwright/test';
-import { expectLoopingVideo, generatePairs, openStudio, openTab } from './studio.helpers';
+import { expectLoopingVideo, generatePairs, openStudio, openTab } from '../../scripts/lib/studio-driver';
 
 test('the small model on ?backend=wasm generates a pair and shows it', async ({ page }) => {
   test.setTimeout(600_000);
@@ -14,5 +14,7 @@ test('the small model on ?backend=wasm generates a pair and shows it', async ({ 
   await expect(page.getByText('“a yellow square moves left”')).toBeVisible();
   await expectLoopingVideo(page, 'Left video');
   await expectLoopingVideo(page, 'Right video');
+  // small's 32×32 videos are drawn at least 256 px wide at a 1280 px viewport.
+  for (const name of ['Left video', 'Right video']) expect((await page.getByLabel(name, { exact: true }).boundingBox())!.width).toBeGreaterThanOrEqual(256);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });

@@ -8,7 +8,7 @@ import { pairLabels } from '../../src/prefs/judgments';
 import type { PairwiseJudgment } from '../../src/prefs/types';
 import { builtinTaste } from '../../src/world/tastes';
 import { videoFromUint8 } from '../../src/world/video';
-import { openStudio, openTab, runRound } from './studio.helpers';
+import { openStudio, openTab, runRound } from '../../scripts/lib/studio-driver';
 
 const PROMPTS = ['a red circle moves right', 'a blue square grows', 'a green triangle moves up', 'a yellow circle bounces'];
 

@@ -13,11 +13,11 @@ test.beforeEach(async ({ page }) => {
 
 test('navigator.gpu gives an adapter with the limits our kernels are budgeted for', async ({ page }) => {
   const adapter = await page.evaluate(async () => {
-    const gpu = (navigator as any).gpu;
+    const gpu = navigator.gpu;
     if (!gpu) return null;
     const a = await gpu.requestAdapter();
     if (!a) return { adapter: null };
-    const info = a.info ?? {};
+    const info: Record<string, unknown> = (a as GPUAdapter & { info?: Record<string, unknown> }).info ?? {}; // not yet in @webgpu/types
     return {
       vendor: info.vendor as string,
       architecture: info.architecture as string,
@@ -41,11 +41,11 @@ test('a WGSL compute shader adds two arrays (length not a multiple of the workgr
   const n = 1000;
   const result = await page.evaluate(
     async ({ code, n }) => {
-      const gpu = (navigator as any).gpu;
+      const gpu = navigator.gpu;
       const adapter = await gpu.requestAdapter();
-      const device = await adapter.requestDevice();
+      const device = await adapter!.requestDevice();
       const errors: string[] = [];
-      device.onuncapturederror = (e: any) => errors.push(String(e.error?.message ?? e));
+      device.onuncapturederror = (e: GPUUncapturedErrorEvent) => errors.push(String(e.error?.message ?? e));
       const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01; // GPUBufferUsage
       const a = Float32Array.from({ length: n }, (_, i) => i * 0.5);
       const b = Float32Array.from({ length: n }, (_, i) => 1000 - i);
@@ -77,7 +77,7 @@ test('a WGSL compute shader adds two arrays (length not a multiple of the workgr
       readback.unmap();
       const expected = Array.from(a, (x, i) => x + b[i]);
       const mismatches = c.flatMap((v, i) => (v === expected[i] ? [] : [`[${i}] ${v} != ${expected[i]}`]));
-      const messages: string[] = compilation.messages.map((m: any) => `${m.type}: ${m.message}`);
+      const messages: string[] = compilation.messages.map((m) => `${m.type}: ${m.message}`);
       return { messages, errors, mismatches: mismatches.slice(0, 5), count: c.length };
     },
     { code: ADD_WGSL, n },

@@ -5,6 +5,7 @@ import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../diffusion/sampler-
 import type { RankMode } from '../lib/rank-queue';
 import { defaultTrainForm, type TrainForm } from '../lib/train-form';
 import type { SliceCreator } from './types';
+import { PLAYER_SIZES } from '../lib/player';
 
 export const TABS = ['Generate', 'Rank', 'Train', 'Compare', 'Export'] as const;
 export type TabName = (typeof TABS)[number];
@@ -24,8 +25,8 @@ export interface GenerateForm {
 export interface PlayerSettings {
   /** Frames per second of the looping players. */
   fps: number;
-  /** On-screen pixels per model pixel (pixelated upscale). */
-  scale: number;
+  /** On-screen size of each player's longer side, CSS pixels (a whole-number pixelated upscale, lib/player.ts). */
+  size: number;
 }
 
 export interface CompareForm {
@@ -66,7 +67,7 @@ export function defaultUi(): UiState {
     trainForm: defaultTrainForm(),
     annotator: 'annotator-1',
     rankMode: 'pairwise',
-    player: { fps: 8, scale: 8 },
+    player: { fps: 8, size: PLAYER_SIZES[0] },
     compareForm: { count: 8, round: 1 },
   };
 }

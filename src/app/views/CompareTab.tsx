@@ -177,7 +177,7 @@ export function CompareTab() {
               <p className="prompt-text">
                 “{item.prompt}” · seed {item.seed}
               </p>
-              <SyncedPlayers videos={[{ label: `Base, ${item.prompt}`, caption: 'Base', data: base.videos[i] }, { label: `Round ${k}, ${item.prompt}`, caption: `Round ${k}`, data: other.videos[i] }]} shape={shape} fps={player.fps} scale={4} />
+              <SyncedPlayers videos={[{ label: `Base, ${item.prompt}`, caption: 'Base', data: base.videos[i] }, { label: `Round ${k}, ${item.prompt}`, caption: `Round ${k}`, data: other.videos[i] }]} shape={shape} fps={player.fps} size={128} />
             </div>
           ))}
         </div>
@@ -198,7 +198,7 @@ export function CompareTab() {
               <p data-testid="blind-position">
                 Comparison {blind.scores.length + 1} of {blind.order.length}: which video is better? (1 / ← left, 2 / → right, t tie)
               </p>
-              <SyncedPlayers videos={blindVideos} shape={shape} fps={player.fps} scale={player.scale} resetKey={String(blind.scores.length)} />
+              <SyncedPlayers videos={blindVideos} shape={shape} fps={player.fps} size={player.size} resetKey={String(blind.scores.length)} />
               <div className="row" role="group" aria-label="Blind judgment">
                 <button type="button" onClick={() => judgeBlind('left')}>
                   Left is better

@@ -47,7 +47,7 @@ export function LineChart({ title, series, values, xLabel, domain, ref }: LineCh
   useImperativeHandle(ref, () => ({ update: draw }));
   useEffect(() => {
     if (values) draw(values);
-  }); // eslint-disable-line react-hooks/exhaustive-deps
+  });
 
   return (
     <figure className="chart">

@@ -11,9 +11,9 @@ import { rankPosition, type RankMode } from '../lib/rank-queue';
 import { useStudio, useStudioApi } from '../store/hooks';
 import { KeyboardMap } from './HelpOverlay';
 import { SyncedPlayers } from './SyncedPlayers';
+import { PLAYER_SIZES } from '../lib/player';
 
 const FPS_CHOICES = [2, 4, 8, 12, 16];
-const SCALE_CHOICES = [4, 6, 8, 12, 16];
 
 export function RankTab() {
   const store = useStudioApi();
@@ -96,10 +96,10 @@ export function RankTab() {
         </label>
         <label>
           Size
-          <select value={player.scale} onChange={(e) => updatePlayer({ scale: Number(e.target.value) })}>
-            {SCALE_CHOICES.map((s) => (
+          <select value={player.size} onChange={(e) => updatePlayer({ size: Number(e.target.value) })}>
+            {PLAYER_SIZES.map((s) => (
               <option key={s} value={s}>
-                {s}× pixels
+                {s} px
               </option>
             ))}
           </select>
@@ -125,7 +125,7 @@ export function RankTab() {
       {pair && shape && playerVideos && (
         <div className={`rank-players ${mode === 'pointwise' ? (position.video === position.leftWas ? 'focus-left' : 'focus-right') : ''}`} data-pair={pair.id}>
           <p className="prompt-text">“{pair.prompt}”</p>
-          <SyncedPlayers videos={playerVideos} shape={shape} fps={player.fps} scale={player.scale} controls resetKey={pair.id} />
+          <SyncedPlayers videos={playerVideos} shape={shape} fps={player.fps} size={player.size} controls resetKey={pair.id} />
         </div>
       )}
 

@@ -1,9 +1,10 @@
-// Looping players that share one clock (DESIGN §6: two synchronised players): every canvas shows
+// Looping players that share one clock (docs/architecture.md §6: two synchronised players): every canvas shows
 // the same frame index, so a person compares the same moment of both videos. Speed, pause and
 // frame-by-frame stepping act on all of them; CSS `image-rendering: pixelated` upscales each
 // model pixel to a crisp square. Frames are drawn from a timer through refs, not React state.
 import { useEffect, useRef, useState } from 'react';
 import type { ModelSummary } from '../../engine/protocol';
+import { pixelScale } from '../lib/player';
 import { toImageFrames } from '../VideoCanvas';
 
 export interface PlayerVideo {
@@ -18,15 +19,15 @@ interface SyncedPlayersProps {
   videos: PlayerVideo[];
   shape: ModelSummary;
   fps: number;
-  /** Screen pixels per model pixel. */
-  scale: number;
+  /** On-screen size of the longer side in CSS pixels, reached by whole model pixels (lib/player.ts). */
+  size: number;
   /** Show pause and frame-step buttons (the Rank tab); Compare's grids just loop. */
   controls?: boolean;
   /** Restart at frame 0 when this changes (a new pair). */
   resetKey?: string;
 }
 
-export function SyncedPlayers({ videos, shape, fps, scale, controls = false, resetKey }: SyncedPlayersProps) {
+export function SyncedPlayers({ videos, shape, fps, size, controls = false, resetKey }: SyncedPlayersProps) {
   const canvases = useRef<(HTMLCanvasElement | null)[]>([]);
   const frame = useRef(0);
   const drawn = useRef(0);
@@ -71,6 +72,7 @@ export function SyncedPlayers({ videos, shape, fps, scale, controls = false, res
     setShownFrame(frame.current);
   };
 
+  const scale = pixelScale(size, shape);
   const style = { width: shape.width * scale, height: shape.height * scale, imageRendering: 'pixelated' as const };
   return (
     <div className="players">

@@ -1,5 +1,6 @@
-// The studio's tabs: an ARIA tablist (roving tabindex; ←/→, Home/End move between tabs) with one
-// tabpanel per tab. Only the active panel's content is mounted, so hidden tabs run no timers.
+// The studio's tabs: an ARIA tablist (roving tabindex; ←/→, Home/End move between tabs, Enter or
+// Space moves focus into the chosen tab's panel) with one tabpanel per tab. Only the active
+// panel's content is mounted, so hidden tabs run no timers.
 import { useRef, type KeyboardEvent, type ReactNode } from 'react';
 import { TABS, type TabName } from '../store/ui-slice';
 import { useStudio } from '../store/hooks';
@@ -38,11 +39,12 @@ export function Tabs({ panels }: { panels: Record<TabName, () => ReactNode> }) {
             aria-selected={t === tab}
             aria-controls={`panel-${idOf(t)}`}
             tabIndex={t === tab ? 0 : -1}
-            onClick={(event) => {
+            onClick={() => {
               setTab(t);
-              // A mouse click moves focus into the panel so its keys (Rank's ←/→) act there;
-              // keyboard users stay in the tablist (event.detail is 0 for keyboard activation).
-              if (event.detail > 0) requestAnimationFrame(() => panelRefs.current[t]?.focus());
+              // Choosing a tab (a click, or Enter/Space on it) moves focus into its panel, so the
+              // panel's keys act there (Rank's ←/→ judge instead of switching tabs). ←/→ on a tab
+              // only move along the tablist (onKeyDown), and focus stays on the tab.
+              requestAnimationFrame(() => panelRefs.current[t]?.focus());
             }}
           >
             {t}
