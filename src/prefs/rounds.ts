@@ -5,25 +5,26 @@ import { DEFAULT_LORA_TARGETS } from '../model/lora-targets';
 import type { Judgment, RoundHyperParameters, RoundRecord, StepMetrics } from './types';
 
 /**
- * Defaults for a round, from `npm run bench:loop` on the pretrained `small` (step 11,400; one
- * round of 64 on-policy pairs labelled by the simulated annotator, win rate of round 1 vs base on
- * 64 held-out prompts with the same seeds; README "Preference rounds (engine)"):
- *   β 500,  lr 5e-3, 60 steps   41.4 % [34.7, 48.2]  — worse than the base: the adapter drifts
- *   β 500,  lr 1e-3, 60 steps   49.2 % [45.1, 53.3]  (the same without the SFT term)
- *   β 2000, lr 1e-3, 60 steps   49.2 % [45.8, 52.7]
- *   β 2000, lr 1e-3, 200 steps  52.3 % [47.8, 56.9]  subject consistency +0.018 (2σ), flicker −0.004 (3σ)
- *   β 2000, lr 1e-3, 120 steps, 128 pairs  50.8 % [46.7, 54.9]
- * So lr 1e-3 (5e-3 moves the policy away from what people liked), β 2000 (the stronger pull to
- * the reference), 200 steps (the only setting that measurably improved anything). β is on the
- * per-element-MSE scale (DESIGN §4).
- * On the shipped base (23,500) with 256 pairs a round, β 250–2000, lr 3e-3, 400 steps, a tie-prone
- * annotator, LoRA on the MLPs and rank 16 all stayed within 42–53 %, none better than these beyond noise
- * (README, session 6), so they stand.
+ * Defaults for a round, chosen on tastes (docs/tastes.md): `npm run bench:loop` on `small-p8`,
+ * 128 on-policy pairs a round labelled by a simulated person (noise 0.3, tie margin 0.1 of the
+ * taste's std), round 1's win rate vs base on 64 held-out items, and its taste shift in std:
+ *
+ *   taste     lr 1e-3            lr 3e-3            lr 3e-3, t-mean 1
+ *   lively    56.3 %, +0.05      64.8 %, +0.09      65.6 %, +0.11
+ *   big       100 %,  +0.93      100 %,  +1.56      –
+ *   centred   57.8 %, +0.05      70.3 %, +0.15      –
+ *   smooth    (see docs)         46.9 %, −0.02      –
+ *
+ * lr 3e-3 moved every taste that moved at all further, with β 2000, 200 steps, batch 8, rank 4,
+ * SFT 0.25; a noise focus on high t (t-mean 1) added nothing on `lively` but more regressions.
+ * (The earlier defaults were chosen on the world's quality score, where the base sits at its
+ * ceiling and every setting scored ~50 %: docs/history.md §5.) β is on the per-element-MSE
+ * scale (docs/architecture.md §4).
  */
 export const DEFAULT_ROUND_HYPER: Readonly<RoundHyperParameters> = {
   method: 'dpo',
   beta: 2000,
-  lr: 1e-3,
+  lr: 3e-3,
   steps: 200,
   batchSize: 8,
   warmupSteps: 5,
