@@ -1,5 +1,5 @@
 /**
- * Property tests of the file parsers at scale (issue 16): random mutations of valid safetensors
+ * Property tests of the file parsers at scale: random mutations of valid safetensors
  * files, zips, LoRA zips and backups, each run through its parser, which must parse cleanly or
  * throw its own named error, within the time limit (scripts/lib/fuzz-targets.ts). CI runs
  * 10,000 per parser (tests/unit/scripts/fuzz-targets.test.ts); this runs as many as asked for, prints a

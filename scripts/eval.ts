@@ -31,7 +31,7 @@ const args = parseArgs(process.argv.slice(2), {
   sampler: DEFAULT_SAMPLER, steps: String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), sheet: '', 'sheet-rows': '16', 'noise-correlation': '', 'time-shift': '', stochasticity: '0',
 }, ['first-frame']);
 
-/** The world's aggregate metrics plus the accuracies the Foundation issue gates on. */
+/** The world's aggregate metrics plus the accuracies a base model is held to (docs/architecture.md §8). */
 type Summary = AggregateMetrics & { directionAccuracy: number; actionAccuracyByCategory: Record<string, number> };
 /** What the detectors saw in one video: the answer a wrong sample gave instead of the prompt's. */
 interface Detected { shape: string; action: string }

@@ -9,7 +9,7 @@
 // Same blocks of query rows and the same key ranges as the forward pass (see its header).
 // One thread per query row: q, dO and the dQ accumulator in registers (3 · D floats).
 // Workgroup memory: 2 tiles × TILE_KEYS × HEAD_DIM × 4 B ≤ 16 KiB.
-// Storage buffers: 8 (q, k, v, o, dO, lse, dq, delta) — the DESIGN §5 budget.
+// Storage buffers: 8 (q, k, v, o, dO, lse, dq, delta) — the docs/architecture.md §5 budget.
 //
 // Not complete on its own: src/kernels/flash-attention-backward.ts appends
 // flash_attention_common.wgsl (the entry point `main`, Block, locate_block, key_ranges) and

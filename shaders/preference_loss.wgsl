@@ -1,4 +1,4 @@
-// Fused DPO / KTO preference loss, forward and backward in one dispatch (DESIGN §4, §5).
+// Fused DPO / KTO preference loss, forward and backward in one dispatch (docs/architecture.md §4, §5).
 // Reference: src/diffusion/preference.ts — the same definitions, step by step.
 //
 // Samples s = 0 … 2P−1: pair p's winner is s = p, its loser s = P + p. For each sample, over the

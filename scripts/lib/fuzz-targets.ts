@@ -1,4 +1,4 @@
-// Property tests of the studio's file parsers (issue 16): random mutations of valid files must
+// Property tests of the studio's file parsers: random mutations of valid files must
 // end in the parser's own named error or a clean parse — never another exception, never a hang,
 // never unbounded memory. Shared by tests/unit/scripts/fuzz-targets.test.ts (10,000 runs per parser in
 // CI) and scripts/bench-fuzz.ts (`npm run bench:fuzz`, as many as asked for).

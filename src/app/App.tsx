@@ -1,4 +1,4 @@
-// The studio page (DESIGN §6): header, tabs Generate · Rank · Train · Compare · Export, alerts,
+// The studio page (docs/architecture.md §6): header, tabs Generate · Rank · Train · Compare · Export, alerts,
 // and the keyboard help. State lives in the store (src/app/store/); views select what they show.
 import { useEffect } from 'react';
 import { isTypingTarget } from './lib/keys';

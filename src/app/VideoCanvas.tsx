@@ -1,5 +1,5 @@
 // Loops a generated video on a canvas at its native resolution; CSS scales it up with
-// `image-rendering: pixelated` so every model pixel stays a crisp square (DESIGN §6).
+// `image-rendering: pixelated` so every model pixel stays a crisp square (docs/architecture.md §6).
 import { useEffect, useRef } from 'react';
 
 export interface VideoFrames {

@@ -1,9 +1,9 @@
-// Page settings from the URL: `?model=tiny|small|small-p8` and `?backend=webgpu|wasm|cpu` (DESIGN §6).
+// Page settings from the URL: `?model=tiny|small|small-p8` and `?backend=webgpu|wasm|cpu` (docs/architecture.md §6).
 // No tfjs here: a backend is only named; the engine worker detects and starts it.
 import { BACKEND_NAMES, type BackendName } from '../engine/protocol';
 
 /** Shipped in public/models/NAME.safetensors. `small-p8` (8×8 patches) samples 2–3× faster
- *  than `small` on a CPU, and draws circles and squares alike (README, "Pretraining status"). */
+ *  than `small` on a CPU, and draws circles and squares alike (README, "Models and what they score"). */
 export const MODEL_NAMES = ['tiny', 'small', 'small-p8'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 export const DEFAULT_MODEL: ModelName = 'small';

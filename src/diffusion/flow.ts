@@ -30,7 +30,7 @@ export function interpolate(x0: tf.Tensor5D, eps: tf.Tensor5D, t: tf.Tensor2D): 
 }
 
 /**
- * Per-sample mean squared error over the supervised frames: m(x) in DESIGN §4.
+ * Per-sample mean squared error over the supervised frames: m(x) in docs/architecture.md §4.
  * pred, target [B, F, H, W, 3], mask [B, F] → [B].
  */
 export function perSampleMse(pred: tf.Tensor5D, target: tf.Tensor5D, mask: tf.Tensor2D): tf.Tensor1D {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { perSampleMse } from './flow';
 
 /**
- * Preference losses for flow-matching video models, in plain tfjs (DESIGN §4). This is the
+ * Preference losses for flow-matching video models, in plain tfjs (docs/architecture.md §4). This is the
  * reference path: the oracle of the fused WGSL kernel (shaders/preference_loss.wgsl,
  * src/kernels/preference-loss.ts) and the path for non-WebGPU backends. Both return the same
  * `PreferenceTerms` from the same `PreferenceBatch`.
@@ -22,7 +22,7 @@ export type PreferenceObjective = 'dpo' | 'kto';
 export interface PreferenceLossOptions {
   /** Which per-pair loss `loss` averages (and the gradient follows); both are reported. */
   objective: PreferenceObjective;
-  /** β (DESIGN §4), per-element-mean scale. */
+  /** β (docs/architecture.md §4), per-element-mean scale. */
   beta: number;
   /** KTO λ_D, the weight of desirable samples (default 1). */
   desirableWeight?: number;

@@ -1,6 +1,6 @@
 /**
  * The policy of a session: the base model plus the LoRA of every completed round, merged into
- * the weights (DESIGN §4: generate → label → train LoRA → merge → next round).
+ * the weights (docs/architecture.md §4: generate → label → train LoRA → merge → next round).
  *
  * Memory: the base weights and, once a round has been merged, the adapted Linear weights of the
  * merged policy (every other tensor is shared). During a round the reference is the merged
@@ -45,7 +45,7 @@ export class Policy {
     return this.current;
   }
 
-  /** The reference model of the next round (DESIGN §4): the current policy, or the base. */
+  /** The reference model of the next round (docs/architecture.md §4): the current policy, or the base. */
   reference(choice: ReferenceChoice): Params {
     return choice === 'base' ? this.base : this.current;
   }

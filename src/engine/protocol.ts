@@ -1,4 +1,4 @@
-// Messages between the page and the engine worker (DESIGN §1: UI → store → engine worker →
+// Messages between the page and the engine worker (docs/architecture.md §1: UI → store → engine worker →
 // tfjs; results come back as events). Plain types only: the page imports this file, so it must
 // never pull in tfjs.
 import type { ModelConfig } from '../model/config';

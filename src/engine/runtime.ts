@@ -1,6 +1,6 @@
 /**
  * What the engine worker runs: backend choice, model loading, sampling. It owns tfjs; the page
- * never imports this file (DESIGN §1). Node scripts use the same model code through
+ * never imports this file (docs/architecture.md §1). Node scripts use the same model code through
  * src/engine/tf-node.ts instead.
  */
 import * as tf from '@tensorflow/tfjs';

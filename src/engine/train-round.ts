@@ -1,5 +1,5 @@
 /**
- * One round of preference training on a fresh LoRA (DESIGN §4): Diffusion-DPO or Diffusion-KTO
+ * One round of preference training on a fresh LoRA (docs/architecture.md §4): Diffusion-DPO or Diffusion-KTO
  * against a frozen reference, plus IPO's SFT regulariser on rendered ground truth, with Adam and
  * global-norm clipping. The policy's weights are never written here — only the adapter trains —
  * so a cancelled round leaves the policy exactly as it was; the caller merges the returned

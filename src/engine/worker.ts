@@ -1,4 +1,4 @@
-// The Web Worker that owns tfjs (DESIGN §1, §6): a thin shell around EngineSession
+// The Web Worker that owns tfjs (docs/architecture.md §1, §6): a thin shell around EngineSession
 // (src/engine/session.ts), which queues the page's requests in arrival order (cancel jumps the
 // queue) and answers with events; here they are posted with their videos' buffers transferred.
 import { transferablesOf, type EngineEvent, type EngineRequest } from './protocol';

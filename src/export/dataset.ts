@@ -1,4 +1,4 @@
-// The preference data as a Hugging Face VideoFolder dataset (DESIGN §7):
+// The preference data as a Hugging Face VideoFolder dataset (docs/architecture.md §7):
 //
 //   metadata.jsonl     one row per judgment in force (latest per pair and annotator), pairwise,
 //                      not a skip; `video_0_file_name` / `video_1_file_name` become the Video
@@ -18,7 +18,7 @@ import { createZip, type ZipEntryInput } from './zip';
 
 export const METADATA_FILE = 'metadata.jsonl';
 
-/** One row of metadata.jsonl; the fields and their order are DESIGN §7's. */
+/** One row of metadata.jsonl; the fields and their order are docs/architecture.md §7's. */
 export interface DatasetRow {
   prompt: string;
   video_0_file_name: string;

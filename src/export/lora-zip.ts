@@ -1,4 +1,4 @@
-// The LoRA of a project as one download, and any LoRA file back in (DESIGN §4, §7).
+// The LoRA of a project as one download, and any LoRA file back in (docs/architecture.md §4, §7).
 //
 // Export: the completed rounds' adapters, concatenated exactly into one adapter of rank Σr
 // (src/prefs/lora-data.ts: A rows and B columns stacked, each round's α/r folded into A), written

@@ -1,4 +1,4 @@
-// LoRA adapters in the files PyTorch users load (DESIGN §7), plain TypeScript (no tfjs):
+// LoRA adapters in the files PyTorch users load (docs/architecture.md §7), plain TypeScript (no tfjs):
 //
 //  peft:      adapter_model.safetensors   base_model.model.<module>.lora_A.weight [r, in]
 //                                         base_model.model.<module>.lora_B.weight [out, r]

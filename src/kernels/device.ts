@@ -1,5 +1,5 @@
 /**
- * Our kernels on the tfjs WebGPU backend's own device (DESIGN §5): pipelines from shaders/,
+ * Our kernels on the tfjs WebGPU backend's own device (docs/architecture.md §5): pipelines from shaders/,
  * output buffers from the backend's buffer manager, dispatches recorded into the backend's
  * command encoder in order with tfjs's own programs. A kernel that needs several outputs
  * (attention: O and the row log-sum-exp; backward: dQ, dK, dV) allocates them here and hands them

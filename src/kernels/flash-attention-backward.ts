@@ -1,7 +1,7 @@
 /**
  * Fused attention backward on the tfjs WebGPU backend, registered as the tfjs kernel
  * `VpoFlashAttentionBackward` (webgpu only) with three outputs dQ, dK, dV. Two dispatches in one
- * kernel, on the backend's device (8 storage buffers each, DESIGN §5; no float atomics, so dQ
+ * kernel, on the backend's device (8 storage buffers each, docs/architecture.md §5; no float atomics, so dQ
  * cannot be accumulated by the key-side workgroups as FlashAttention-2 does on CUDA):
  *  1. shaders/flash_attention_backward_dq.wgsl — query-side blocks: dQ and δ = rowsum(dO ∘ O);
  *  2. shaders/flash_attention_backward_dkdv.wgsl — key-side blocks: dK and dV, reading δ.

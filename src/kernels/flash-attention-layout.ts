@@ -36,7 +36,7 @@ export interface BlockLayout {
   numBlocks: number;
 }
 
-/** 16 KiB of workgroup memory (DESIGN §5), in f32 words. */
+/** 16 KiB of workgroup memory (docs/architecture.md §5), in f32 words. */
 export const WORKGROUP_FLOATS = (16 * 1024) / 4;
 
 /**

@@ -8,7 +8,7 @@ import { parameterSpecs, type Params } from './params';
 export { CheckpointError, configFromMetadata };
 
 /**
- * Checkpoints are safetensors (DESIGN §7): F32 tensors in PyTorch layout (Linear weight
+ * Checkpoints are safetensors (docs/architecture.md §7): F32 tensors in PyTorch layout (Linear weight
  * [out, in]) named after the modules, `__metadata__ = {"format": "pt", "config": <json>, ...}`.
  */
 

@@ -6,7 +6,7 @@ import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } fro
 import type { Params } from './params';
 
 /**
- * Video diffusion transformer (pixel space, rectified flow, velocity prediction). DESIGN §3.
+ * Video diffusion transformer (pixel space, rectified flow, velocity prediction). docs/architecture.md §3.
  * Top-down: heads helpers, text encoder, the block's sub-layers, the block, the model.
  *
  * Token layout throughout: T = B·F·N rows of width w, row-major over (batch, frame, token).

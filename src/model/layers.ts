@@ -17,7 +17,7 @@ export interface LoraWeights {
   dropoutSeed?: number;
 }
 
-/** Optional hooks a forward pass consults for each Linear (LoRA lives here; see the Engine issue). */
+/** Optional hooks a forward pass consults for each Linear (LoRA lives here; docs/architecture.md §3). */
 export interface LinearHooks {
   lora?: (module: string) => LoraWeights | undefined;
   /**

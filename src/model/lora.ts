@@ -8,7 +8,7 @@ import { linearModules, parameterSpecs, type Params } from './params';
  * LoRA (Hu et al. 2021) on named Linear modules: y = x·W + b + (α/r)·dropout(x)·A·B, with A
  * [in, r] ("down", Kaiming-uniform as peft does) and B [r, out] ("up", zero, so a fresh adapter
  * leaves the model unchanged). The reference model of DPO is the same network with the adapter
- * disabled — one copy of the base weights (DESIGN §4).
+ * disabled — one copy of the base weights (docs/architecture.md §4).
  *
  * File layout (PyTorch / peft): lora_A.weight = Aᵀ [r, in], lora_B.weight = Bᵀ [out, r].
  */
@@ -119,7 +119,7 @@ export function mergeLora(params: Params, adapter: LoraAdapter): Params {
 
 /**
  * The exact LoRA of several merged rounds: Σ_k s_k·A_k·B_k = [s_1·A_1 | … | s_K·A_K]·[B_1; …; B_K],
- * a rank Σr_k adapter with scale 1 (DESIGN §4). Returns per-module concatenated (down, up).
+ * a rank Σr_k adapter with scale 1 (docs/architecture.md §4). Returns per-module concatenated (down, up).
  */
 export function concatenateLoras(adapters: LoraAdapter[]): Map<string, { down: tf.Tensor2D; up: tf.Tensor2D }> {
   const names = [...new Set(adapters.flatMap((a) => [...a.modules.keys()]))].sort();

@@ -4,7 +4,7 @@ import { patchDim, subTokensPerToken, tokensPerFrame, type ModelConfig } from '.
 
 /**
  * Parameter inventory of the video DiT. Names follow diffusers / CLIP conventions and are the
- * keys of checkpoints and LoRA files (DESIGN §3, §7). Shapes are given in PyTorch layout
+ * keys of checkpoints and LoRA files (docs/architecture.md §3, §7). Shapes are given in PyTorch layout
  * (Linear weight [out, in]); in memory a Linear weight is held transposed, [in, out], because
  * tfjs-wasm is only fast on plain 2-D matmuls without transposes.
  */

@@ -17,7 +17,7 @@ export function worldVocab(): string[] {
  * tfjs-wasm: a batch-16 step takes ~1.05 s with `frame` spatial attention (1.5 s sparse-causal),
  * and a CFG sampling step ~50 ms. After 376 k videos (23,500 steps of 16, 8.5 h) it still drew
  * circles and squares as one rounded blob (shape 60.9 %): a circle and a square differ inside one
- * 8×8 patch (README, "Where the shape is lost"). With 4×4 patches their corners are separate
+ * 8×8 patch (docs/history.md §4, "Where the shape is lost"). With 4×4 patches their corners are separate
  * tokens, and 2.4 M videos on the GPU gave shape 97 %.
  * Schedule and positions (session 2): time shift 3 and fixed sin-cos positions under the learned
  * ones. With learned positions only, 7,200 steps never learned where a prompt's object starts

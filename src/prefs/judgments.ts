@@ -1,4 +1,4 @@
-// Which judgments train what (DESIGN §4): a decision becomes a DPO preference (winner, loser),
+// Which judgments train what (docs/architecture.md §4): a decision becomes a DPO preference (winner, loser),
 // KTO examples (desirable / undesirable videos), or Bradley–Terry labels for the critic.
 //   left/right → DPO pair; KTO winner desirable + loser undesirable; BT label 1/0
 //   tie        → not DPO, not KTO; BT label ½ (a half win each)

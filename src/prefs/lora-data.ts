@@ -1,7 +1,7 @@
 // LoRA weights as plain data (LoraSnapshot) and back: float32 arrays in PyTorch layout
 // (lora_A [r, in], lora_B [out, r]) encoded as base64 so a round record stays JSON and exact.
 // Also the exact concatenation of several rounds' snapshots into one adapter of rank Σr
-// (DESIGN §4), in plain arrays, for export without tfjs.
+// (docs/architecture.md §4), in plain arrays, for export without tfjs.
 import type { LoraModuleArrays } from '../io/lora-values';
 import type { LoraModuleData, LoraSnapshot } from './types';
 

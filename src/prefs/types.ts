@@ -1,4 +1,4 @@
-// The preference data of a project as plain, JSON-serialisable records (DESIGN §4, §7): pairs of
+// The preference data of a project as plain, JSON-serialisable records (docs/architecture.md §4, §7): pairs of
 // generated videos, the judgments people (or the critic, or the simulated annotator) made on
 // them, and the rounds that trained on those judgments. No tfjs, no DOM: the store persists
 // these records as they are, the dataset exporter writes them out, and the engine reads them.
@@ -33,7 +33,7 @@ export interface SamplerSettings {
 
 /**
  * Two videos for the same prompt (and first frame, if any) from different seeds, sampled from
- * the policy after round `round` (0 = the base model): the on-policy pairs of DESIGN §4.
+ * the policy after round `round` (0 = the base model): the on-policy pairs of docs/architecture.md §4.
  */
 export interface Pair {
   id: string;
@@ -84,7 +84,7 @@ export type Judgment = PairwiseJudgment | PointwiseJudgment;
 /** The training objective of a round. `online`: DPO on pairs labelled on the fly (OnlineVPO). */
 export type RoundMethod = 'dpo' | 'kto' | 'online';
 
-/** What the round's implicit rewards are measured against (DESIGN §4). */
+/** What the round's implicit rewards are measured against (docs/architecture.md §4). */
 export type ReferenceChoice = 'previous' | 'base';
 
 export interface LoraHyperParameters {
@@ -96,7 +96,7 @@ export interface LoraHyperParameters {
 
 export interface RoundHyperParameters {
   method: RoundMethod;
-  /** Per-element-mean scale of the implicit reward (DESIGN §4). */
+  /** Per-element-mean scale of the implicit reward (docs/architecture.md §4). */
   beta: number;
   lr: number;
   steps: number;
@@ -123,7 +123,7 @@ export interface RoundHyperParameters {
   seed: number;
 }
 
-/** One optimiser step's numbers (DESIGN §6's live charts). */
+/** One optimiser step's numbers (docs/architecture.md §6's live charts). */
 export interface StepMetrics {
   step: number;
   /** Total loss: preference loss + λ·SFT. */

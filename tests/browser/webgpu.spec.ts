@@ -32,7 +32,7 @@ test('navigator.gpu gives an adapter with the limits our kernels are budgeted fo
   expect(adapter, 'requestAdapter() returned null: no WebGPU adapter (check the Chromium flags)').not.toEqual({ adapter: null });
   console.log('WebGPU adapter:', JSON.stringify(adapter));
   test.info().annotations.push({ type: 'adapter', description: JSON.stringify(adapter) });
-  // DESIGN §5 budgets: 16 KiB workgroup memory, 8 storage buffers per stage.
+  // docs/architecture.md §5 budgets: 16 KiB workgroup memory, 8 storage buffers per stage.
   expect(adapter!.maxComputeWorkgroupStorageSize).toBeGreaterThanOrEqual(16 * 1024);
   expect(adapter!.maxStorageBuffersPerShaderStage).toBeGreaterThanOrEqual(8);
 });

@@ -1,5 +1,5 @@
 // Judgments: each one is written to IndexedDB before the store moves on to the next pair
-// (DESIGN §6), so a reload or a crash never loses a judgment that was shown as made. One whose
+// (docs/architecture.md §6), so a reload or a crash never loses a judgment that was shown as made. One whose
 // write failed is not shown as made: it waits in `unsavedJudgments` (not counted, its pair shown
 // again) until a retry stores it; backups carry it meanwhile.
 import { pairwiseJudgment, pointwiseJudgment } from '../../prefs/pairs';

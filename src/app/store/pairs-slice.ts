@@ -157,7 +157,7 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
       try {
         await deps.storage.putPairs(pairs, videos);
       } catch (e) {
-        // Kept on the page either way: the alert offers a backup (DESIGN §6: lose nothing).
+        // Kept on the page either way: the alert offers a backup (docs/architecture.md §6: lose nothing).
         get().report(e);
       }
       set((s) => ({ pairs: [...s.pairs, ...pairs], videos: { ...s.videos, ...videos } }));

@@ -1,4 +1,4 @@
-// The project in IndexedDB (DESIGN §6): one record per pair, judgment, round and video, so that
+// The project in IndexedDB (docs/architecture.md §6): one record per pair, judgment, round and video, so that
 // storing a judgment writes a few hundred bytes, not the whole project. The key-value layer is
 // injected: idb-keyval's custom store in the page, a Map in the unit tests (and in browsers
 // without IndexedDB, where the session still works but does not survive a reload).

@@ -1,4 +1,4 @@
-// Rounds (DESIGN §4): Run round sends the session's data to the worker, which trains a LoRA and
+// Rounds (docs/architecture.md §4): Run round sends the session's data to the worker, which trains a LoRA and
 // merges it; the page keeps the records, restores the policy after a reload (setPolicy with the
 // completed rounds' adapters), and asks the critic for hints.
 import type { CriticHint } from '../../engine/protocol';

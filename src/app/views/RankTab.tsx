@@ -1,5 +1,5 @@
 // Rank: two synchronised looping players, `Pair i of n`, the counts so far, and the keys of
-// DESIGN §6 (1/← left, 2/→ right, t tie, b both bad, s skip, z/Backspace undo). Sides are
+// docs/architecture.md §6 (1/← left, 2/→ right, t tie, b both bad, s skip, z/Backspace undo). Sides are
 // randomised per pair and recorded (leftWas). A pointwise thumbs mode feeds KTO. The critic can
 // hint which video it prefers, with its confidence.
 import { useEffect, useMemo, useRef } from 'react';

@@ -101,7 +101,7 @@ describe('rank queue', () => {
 });
 
 describe('rank keys', () => {
-  it('maps the keys of DESIGN §6 to their actions, letters in either case', () => {
+  it('maps the keys of docs/architecture.md §6 to their actions, letters in either case', () => {
     const name = (key: string, mode: 'pairwise' | 'pointwise' = 'pairwise') => rankActionForKey(key, mode)?.name;
     expect([name('1'), name('ArrowLeft'), name('2'), name('ArrowRight')]).toEqual(['left', 'left', 'right', 'right']);
     expect([name('t'), name('T'), name('b'), name('s'), name('z'), name('Backspace')]).toEqual(['tie', 'tie', 'both-bad', 'skip', 'undo', 'undo']);

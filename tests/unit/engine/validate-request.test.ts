@@ -1,4 +1,4 @@
-// The engine validates every request at the worker boundary (issue 16): types and ranges are
+// The engine validates every request at the worker boundary: types and ranges are
 // checked before a request is queued, and every request — an unknown one included — is answered
 // with its id and a named error kind, so the page's promise always settles.
 import { readFile } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// Restore checks everything before anything is replaced (issue 16): ids and round indexes are
+// Restore checks everything before anything is replaced: ids and round indexes are
 // unique, every round LoRA fits this model and holds only values a merge survives, and video
 // names decode; each error names the backup and the entry.
 import { describe, expect, it } from 'vitest';

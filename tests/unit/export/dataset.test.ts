@@ -37,7 +37,7 @@ const judgments: Judgment[] = [
 const shape = { frames: 4, height: 16, width: 16 };
 const fileName = (id: string) => `videos/${id}.mp4`;
 
-describe('datasetRows (DESIGN §7)', () => {
+describe('datasetRows (docs/architecture.md §7)', () => {
   const rows = datasetRows(pairs, judgments, { fps: 8, videoFileName: fileName, shape: { frames: 4, height: 64, width: 64 } });
 
   it('one row per latest pairwise judgment that is not a skip, in the DESIGN field order', () => {

@@ -1,4 +1,4 @@
-// Zip reading is bounded (issue 16): an entry inflates only up to the size its header declares
+// Zip reading is bounded: an entry inflates only up to the size its header declares
 // (streamed, cancelled there), and all entries together are capped before anything inflates,
 // so a zip bomb is a named error that costs no memory, on Import LoRA and Restore project alike.
 import { createDeflateRaw } from 'node:zlib';

@@ -1,4 +1,4 @@
-// Finite weights only (issue 16): an imported LoRA, a restored round LoRA or any snapshot a merge
+// Finite weights only: an imported LoRA, a restored round LoRA or any snapshot a merge
 // receives with a NaN, an Infinity, or values whose product would overflow float32 is an error
 // naming the file, the tensor and the first bad index, and the policy is left as it was.
 // (Checkpoints: tests/unit/model/checkpoint.test.ts; restored backups: tests/unit/export/backup.restore.test.ts.)

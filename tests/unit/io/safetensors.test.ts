@@ -373,7 +373,7 @@ describe('safetensors: F16 / BF16 conversion', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// the byte buffer is fully indexed, and every key is named once (issue 16)
+// the byte buffer is fully indexed, and every key is named once
 
 describe('safetensors: no holes in the data buffer, no key twice', () => {
   const two = (a: [number, number], b: [number, number]) =>

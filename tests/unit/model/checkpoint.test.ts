@@ -108,7 +108,7 @@ describe('checkpoint I/O', () => {
   });
 });
 
-describe('checkpoint: finite weights only (issue 16)', () => {
+describe('checkpoint: finite weights only', () => {
   it('rejects NaN, +Inf and -Inf, naming the file, the tensor and the first bad index', () => {
     for (const [value, word] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
       const bad = edited(tinyCheckpoint(), (t) => {

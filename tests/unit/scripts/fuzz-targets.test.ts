@@ -1,4 +1,4 @@
-// Property tests of the file parsers (issue 16): 10,000 random mutations of valid files per
+// Property tests of the file parsers: 10,000 random mutations of valid files per
 // parser (FUZZ_RUNS overrides), each parsed cleanly or refused with the parser's named error,
 // none slower than 2 s, ArrayBuffer memory flat. More runs: `npm run bench:fuzz`.
 import { describe, expect, it } from 'vitest';

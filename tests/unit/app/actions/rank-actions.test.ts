@@ -1,4 +1,4 @@
-// The Rank tab shows only what is stored (issue 16): a judgment whose save failed is not counted
+// The Rank tab shows only what is stored: a judgment whose save failed is not counted
 // and its pair comes back, with a retry; keys pressed while a save runs are applied after it,
 // never dropped (1 then z gets the undo).
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Bounds on text and on what the page sends (issue 16): a prompt longer than 200 characters or
+// Bounds on text and on what the page sends: a prompt longer than 200 characters or
 // more than 500 prompts is one short error, alerts are at most 2,000 characters, and Compare's
 // sampler settings are checked as Generate's are before anything reaches the engine.
 import { describe, expect, it } from 'vitest';

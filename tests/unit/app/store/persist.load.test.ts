@@ -1,4 +1,4 @@
-// load() checks each stored record (issue 16): one it cannot read is left out of the project and
+// load() checks each stored record: one it cannot read is left out of the project and
 // reported with its key and problem — never dropped silently, never passed on to crash the page
 // or poison the policy — and the studio says so in one alert.
 import { describe, expect, it } from 'vitest';

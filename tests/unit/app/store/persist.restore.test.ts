@@ -1,4 +1,4 @@
-// Restore replaces the stored project atomically (issue 16): on IndexedDB (fake-indexeddb, the
+// Restore replaces the stored project atomically: on IndexedDB (fake-indexeddb, the
 // same idb-keyval custom store the page uses) a write that fails mid-way leaves every old record,
 // and the studio keeps showing the old project with a message that says exactly that.
 import 'fake-indexeddb/auto';
