@@ -41,7 +41,7 @@ import { criticExamples } from '../src/prefs/critic-examples';
 import { dpoPreferences, preferredVideo } from '../src/prefs/judgments';
 import { criticLabeller } from '../src/prefs/online';
 import { pairwiseJudgment, planPairs, randomLeft } from '../src/prefs/pairs';
-import { roundHyper } from '../src/prefs/rounds';
+import { DEFAULT_ONLINE_CONFIDENCE, roundHyper } from '../src/prefs/rounds';
 import { meanInterval } from '../src/prefs/win-rate';
 import { metricDeltas, regressions, tasteShift, type MetricDelta, type PairedDelta } from '../src/prefs/paired-stats';
 import type { Judgment, Pair, PairwiseJudgment, RoundHyperParameters, RoundMethod, RoundRecord } from '../src/prefs/types';
@@ -61,7 +61,7 @@ const args = parseArgs(process.argv.slice(2), {
   model: 'small', checkpoint: '', rounds: '3', pairs: '128', taste: 'lively', variants: 'dpo,kto,online', json: '', eval: '64',
   'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
   steps: '', beta: '', lr: '', rank: '', batch: '', targets: '', 'sft-weight': '', reference: '', 't-mean': '',
-  'label-noise': String(SIMULATED_PERSON.noise), 'tie-rate': String(SIMULATED_PERSON.tieRate), 'tie-margin': String(SIMULATED_PERSON.tieMargin), 'both-bad': String(SIMULATED_PERSON.bothBadThreshold), confidence: '0.75', 'critic-steps': '300', cache: '',
+  'label-noise': String(SIMULATED_PERSON.noise), 'tie-rate': String(SIMULATED_PERSON.tieRate), 'tie-margin': String(SIMULATED_PERSON.tieMargin), 'both-bad': String(SIMULATED_PERSON.bothBadThreshold), confidence: String(DEFAULT_ONLINE_CONFIDENCE), 'critic-steps': '300', cache: '',
 }, ['first-frame']);
 
 const VARIANTS: RoundMethod[] = ['dpo', 'kto', 'online'];

@@ -47,6 +47,12 @@ export const DEFAULT_ROUND_HYPER: Readonly<RoundHyperParameters> = {
  */
 export const DEFAULT_KTO_BETA = 20;
 
+/**
+ * Online rounds: a labeller's verdict below this confidence is left for people. One value for the
+ * studio and bench:loop (they had drifted to 0.7 and 0.75); not yet swept on tastes.
+ */
+export const DEFAULT_ONLINE_CONFIDENCE = 0.75;
+
 /** Defaults overridden field by field (lora merged one level deep); KTO gets its own default β. */
 export function roundHyper(overrides: Partial<Omit<RoundHyperParameters, 'lora'>> & { lora?: Partial<RoundHyperParameters['lora']> } = {}): RoundHyperParameters {
   const { lora, ...rest } = overrides;

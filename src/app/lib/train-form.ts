@@ -1,6 +1,6 @@
 // The Train tab's fields and the round settings they make. Defaults come from prefs/rounds.ts
 // (DEFAULT_ROUND_HYPER, DEFAULT_KTO_BETA) — one place — and validateHyper names a bad field.
-import { DEFAULT_KTO_BETA, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
+import { DEFAULT_KTO_BETA, DEFAULT_ONLINE_CONFIDENCE, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
 import type { ReferenceChoice, RoundHyperParameters, RoundMethod } from '../../prefs/types';
 import type { OnlineRoundSpec } from '../../engine/protocol';
 import { BUILTIN_TASTE_NAMES } from '../../world/tastes';
@@ -28,7 +28,7 @@ export function defaultTrainForm(): TrainForm {
   const d = DEFAULT_ROUND_HYPER;
   return {
     method: d.method, beta: d.beta, lr: d.lr, steps: d.steps, rank: d.lora.rank, alpha: d.lora.alpha,
-    reference: d.reference, sftWeight: d.sftWeight, tMean: d.tMean, labeller: 'simulated', taste: 'lively', onlinePairsPerPrompt: 2, confidenceThreshold: 0.7,
+    reference: d.reference, sftWeight: d.sftWeight, tMean: d.tMean, labeller: 'simulated', taste: 'lively', onlinePairsPerPrompt: 2, confidenceThreshold: DEFAULT_ONLINE_CONFIDENCE,
   };
 }
 
