@@ -298,6 +298,12 @@ export function fuzzCases(target: FuzzTarget): fc.Arbitrary<FuzzCase> {
   return fc.oneof(bytes, fc.record({ seed, json: jsonMutations, where: fc.nat({ max: target.jsonPlaces - 1 }) }));
 }
 
+/**
+ * A single parse that has not ended after this long is a hang (the slowest seen on a quiet core is
+ * ~170 ms; the guard leaves room for a loaded CI machine).
+ */
+const HANG_GUARD_MS = 10_000;
+
 export interface FuzzReport {
   parser: string;
   runs: number;
@@ -335,7 +341,7 @@ export async function fuzz(target: FuzzTarget, opts: { runs: number; seed?: numb
     }
   });
   try {
-    await fc.assert(property, { numRuns: opts.runs, seed: opts.seed, timeout: opts.timeoutMs ?? 2000, endOnFailure: true });
+    await fc.assert(property, { numRuns: opts.runs, seed: opts.seed, timeout: opts.timeoutMs ?? HANG_GUARD_MS, endOnFailure: true });
   } catch (e) {
     // fast-check keeps what the parser threw as its error's cause: name it in the message.
     const thrown = (e as { cause?: unknown }).cause;

