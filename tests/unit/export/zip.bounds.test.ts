@@ -68,20 +68,17 @@ async function peakArrayBufferGrowth(work: () => Promise<unknown>): Promise<numb
 }
 
 describe('readZip: a zip bomb stops at the declared size', () => {
-  it('128 MiB of zeros declared as 10 bytes: a ZipError naming the entry, fast, memory flat', async () => {
+  it('128 MiB of zeros declared as 10 bytes: a ZipError naming the entry, memory flat', async () => {
     const compressed = await deflatedZeros(128);
     expect(compressed.length).toBeLessThan(200_000); // ~1,000:1
     const bomb = zipOf('project.json', compressed, 10);
     let error: Error | undefined;
-    const started = performance.now();
     const growth = await peakArrayBufferGrowth(async () => {
       error = await rejection(readZip(bomb, 'bomb.zip'));
     });
-    const ms = performance.now() - started;
     expect(error).toBeInstanceOf(ZipError);
     expect(error!.message).toMatch(/^bomb\.zip: entry "project\.json" inflates to more than the 10 bytes its header declares \(stopped there\)/);
     expect(growth).toBeLessThan(8 * MiB); // inflating it all took +128 MiB
-    expect(ms).toBeLessThan(2000);
   });
 
   it('a DEFLATE entry that inflates to fewer bytes than declared is still refused', async () => {
