@@ -11,7 +11,7 @@ interface Round {
   round: number; win_rate: number; ci: [number, number]; taste_shift: { mean: number; se: number }; regressions: string[];
   implicit_accuracy: number; seconds: number; cost: { human_labels: number; ms_per_step: number }; critic_label_accuracy?: number;
 }
-interface Report { settings: { model: string; taste: string; pairs: number; first_frame?: boolean }; variants: Record<string, { rounds: Round[]; hyper: { beta: number; lr: number; steps: number; sftWeight: number } }> }
+interface Report { settings: { model: string; taste: string; pairs: number; first_frame?: boolean }; variants: Record<string, { rounds: Round[]; hyper: { beta: number; lr: number; steps: number; sftWeight: number; tMean: number } }> }
 
 const files = process.argv.slice(2).flatMap((arg) =>
   fs.statSync(arg).isDirectory() ? fs.readdirSync(arg).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(arg, f)) : [arg]);
@@ -25,7 +25,7 @@ for (const file of files) {
   const { model, taste, first_frame } = report.settings;
   for (const [variant, v] of Object.entries(report.variants)) {
     const h = v.hyper;
-    const settings = `β ${h.beta}, lr ${h.lr}, ${h.steps} steps, SFT ${h.sftWeight}${first_frame ? ', first frame' : ''}`;
+    const settings = `β ${h.beta}, lr ${h.lr}, ${h.steps} steps, SFT ${h.sftWeight}${h.tMean ? `, t-mean ${h.tMean}` : ''}${first_frame ? ', first frame' : ''}`;
     for (const r of v.rounds) {
       const critic = r.critic_label_accuracy === undefined ? '' : ` (critic labels ${pct(r.critic_label_accuracy)} % right)`;
       console.log(`| ${model} | ${taste} | ${variant}${critic} | ${settings} | ${r.round} | ${pct(r.win_rate)} % (${pct(r.ci[0])}–${pct(r.ci[1])}) | ${r.taste_shift.mean.toFixed(2)} ± ${r.taste_shift.se.toFixed(2)} | ${r.regressions.join(', ') || 'none'} | ${r.cost.human_labels} | ${r.seconds.toFixed(0)} |`);
