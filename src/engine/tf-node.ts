@@ -2,12 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { setAttentionImplementation } from '../model/attention';
+import { attention2d } from '../model/attention-2d';
 
 // Node only (scripts and unit tests): the studio's worker starts its backend in runtime.ts.
 
 /**
  * tfjs in Node on the WASM backend (SIMD, one thread): ~25 GFLOP/s on plain 2-D matmuls here,
- * ~30× tfjs's CPU backend. Scripts and unit tests that run the model call this first.
+ * ~30× tfjs's CPU backend. Scripts and unit tests that run the model call this first. It sets the
+ * attention path `selectKernels('wasm')` sets in the studio (src/kernels, which tsx cannot load:
+ * its WGSL sources are `?raw` imports): attention as 2-D matmuls (src/model/attention-2d.ts).
  */
 export async function useWasmBackend(): Promise<void> {
   if (tf.getBackend() === 'wasm') return;
@@ -16,6 +20,7 @@ export async function useWasmBackend(): Promise<void> {
   setWasmPaths(dist);
   if (!(await tf.setBackend('wasm'))) throw new Error('Could not initialise the tfjs WASM backend');
   await tf.ready();
+  setAttentionImplementation(attention2d);
 }
 
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {

@@ -3,10 +3,12 @@
  * paths (STYLE: fast path and slow path chosen in one place). The engine calls
  * `selectKernels(backend)` once the backend is up; the studio header shows `kernelsStatus()`.
  *
- *   attention        fusedAttention (src/kernels/fused-attention.ts)  | referenceAttention (model/attention.ts)
+ *   attention        fusedAttention (src/kernels/fused-attention.ts)  | referenceAttention (model/attention.ts);
+ *                    on wasm attention2d (model/attention-2d.ts): the reference's products as 2-D matmuls
  *   preference loss  fusedPreferenceTerms (src/kernels/preference-loss.ts) | preferenceTerms (diffusion/preference.ts)
  */
 import { referenceAttention, setAttentionImplementation } from '../model/attention';
+import { attention2d } from '../model/attention-2d';
 import { preferenceTerms, type PreferenceBatch, type PreferenceLossOptions, type PreferenceTerms } from '../diffusion/preference';
 import { fusedAttention } from './fused-attention';
 import { fusedPreferenceTerms } from './preference-loss';
@@ -23,14 +25,15 @@ export interface KernelsStatus {
 let status: KernelsStatus = { fused: false, reason: 'no backend selected yet' };
 
 /**
- * Fused kernels on the webgpu backend, the reference paths elsewhere; `fused: false` forces the
- * reference (A/B comparisons, `?kernels=reference`). The fused paths still fall back per call for
- * inputs they do not take (e.g. a head dimension above 64).
+ * Fused kernels on the webgpu backend, the reference paths elsewhere (on wasm, attention as 2-D
+ * matmuls: tfjs-wasm's fast matmuls); `fused: false` forces the reference (A/B comparisons,
+ * `?kernels=reference`). The fused and 2-D paths still fall back per call for inputs they do not
+ * take (e.g. a head dimension above 64; blocks too small for a matmul call each).
  */
 export function selectKernels(backend: string, opts: { fused?: boolean } = {}): KernelsStatus {
   const wanted = opts.fused ?? true;
   const fused = wanted && backend === 'webgpu';
-  setAttentionImplementation(fused ? fusedAttention : referenceAttention);
+  setAttentionImplementation(fused ? fusedAttention : wanted && backend === 'wasm' ? attention2d : referenceAttention);
   status = { fused, reason: fused ? 'webgpu' : !wanted ? 'reference path requested' : `the ${backend} backend has no WGSL kernels` };
   return status;
 }

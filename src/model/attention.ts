@@ -34,7 +34,8 @@ function softmaxAttention3d(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, bias
   return tf.matMul(probs, v); // [G, Lq, Lk] x [G, Lk, D] -> [G, Lq, D]
 }
 
-function causalBias(lq: number, lk: number): tf.Tensor2D {
+/** Additive mask [Lq, Lk] of causal attention: −1e9 where key j is after query i (the last Lq of Lk keys). */
+export function causalBias(lq: number, lk: number): tf.Tensor2D {
   const data = new Float32Array(lq * lk);
   for (let i = 0; i < lq; i++) for (let j = 0; j < lk; j++) if (j > i + (lk - lq)) data[i * lk + j] = -1e9;
   return tf.tensor2d(data, [lq, lk]);
