@@ -16,7 +16,7 @@ chmod +x $node
 echo "node $($node --version)"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name(0))"
-for f in carry/parity-checkpoint.safetensors carry/parity-tiny-refiner.safetensors; do
+for f in carry/parity-checkpoint.safetensors carry/parity-tiny-options.safetensors; do
   [ -f $f ] || continue  # a resuming call may leave the fixtures behind (the 64 MiB a call carries)
   python3 parity.py $f --backend torch --device $device | tee -a "$out/parity.json"
 done

@@ -2,7 +2,7 @@
 # Prepare what a device call needs (gpu/README.md), here, on the CPU machine:
 #   gpu/build/batches.mjs          the batch server, bundled (no node_modules there)
 #   gpu/carry/node.xz              this machine's node binary, compressed (~24 MB; the device has none)
-#   gpu/carry/parity-*.safetensors fixtures: the shipped small model and a tiny model with a refiner
+#   gpu/carry/parity-*.safetensors fixtures: the shipped small model and a tiny model with every option
 # Both folders are ignored by git; name them in the device call's `carry`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -128,9 +128,8 @@ class Model:
         n = (config['height'] // config['patchSize']) * (config['width'] // config['patchSize'])
         self.fixed_spatial = ops.tensor(np.asarray(codes['spatial'], np.float32).reshape(n, w))
         self.fixed_frames = ops.tensor(np.asarray(codes['frames'], np.float32).reshape(config['frames'], w))
-        r = config.get('refiner')
-        if r:
-            self.fixed_sub = ops.tensor(np.asarray(codes['sub'], np.float32).reshape(-1, r['hiddenSize']))
+        if config.get('refiner'):
+            raise ValueError('this checkpoint has a refiner, which this studio no longer supports')
 
     # -- helpers
     def gelu(self, x):
@@ -225,10 +224,10 @@ class Model:
             h = h + (y.reshape(b * f, n, w) * gate).reshape(b * f * n, w)
         return h
 
-    def output_layer(self, P, prefix, h, cond, d):
+    def output_layer(self, P, h, cond, d):
         b, f, n, w = d
-        mods = linear(P, f'{prefix}norm_out.linear', cond).reshape(b * f, 2, w)
-        return linear(P, f'{prefix}proj_out', self.modulate(layer_norm(h), mods[:, 0:1], mods[:, 1:2], d))
+        mods = linear(P, 'norm_out.linear', cond).reshape(b * f, 2, w)
+        return linear(P, 'proj_out', self.modulate(layer_norm(h), mods[:, 0:1], mods[:, 1:2], d))
 
     def spatial_attention(self, P, name, x, d, heads, mode):
         b, f, n, w = d
@@ -274,37 +273,7 @@ class Model:
         hp, wp = hgt // p, wid // p
         return self.ops.transpose(tokens.reshape(b * f * hp, wp, p, p * c), (0, 2, 1, 3)).reshape(*shape)
 
-    def to_sub(self, patches, p, s):
-        rows, k = patches.shape[0], p // s
-        return self.ops.transpose(patches.reshape(rows, k, s, k, s * 3), (0, 1, 3, 2, 4)).reshape(rows * k * k, s * s * 3)
-
-    def from_sub(self, sub, p, s):
-        k = p // s
-        rows = sub.shape[0] // (k * k)
-        return self.ops.transpose(sub.reshape(rows, k, k, s, s * 3), (0, 1, 3, 2, 4)).reshape(rows, p * p * 3)
-
     # -- model
-    def refine(self, P, patches, trunk, cond, context, d, spatial_mode):
-        c, r = self.c, self.c['refiner']
-        b, f, n, _ = d
-        kk = (c['patchSize'] // r['patchSize']) ** 2
-        nf, wr = n * kk, r['hiddenSize']
-        dr = (b, f, nf, wr)
-        rows = b * f * n
-        own = linear(P, 'refiner.patch_embed.proj', self.to_sub(patches, c['patchSize'], r['patchSize']))
-        parent = linear(P, 'refiner.parent_proj', layer_norm(trunk))
-        g = own.reshape(rows, kk, wr) + parent.reshape(rows, 1, wr)
-        pos = P['refiner.pos_embed'] + self.fixed_sub
-        h = (g.reshape(b * f, nf, wr) + pos.reshape(1, nf, wr)).reshape(rows * kk, wr)
-        for i in range(r['numLayers']):
-            p = f'refiner.blocks.{i}'
-            h = self.ada_block(P, p, h, cond, dr, [
-                lambda x, p=p: self.spatial_attention(P, f'{p}.attn_spatial', x, dr, r['numHeads'], spatial_mode),
-                lambda x, p=p: self.cross_attention(P, f'{p}.attn_cross', x, context, dr, r['numHeads']),
-                lambda x, p=p: self.mlp(P, f'{p}.ff', x),
-            ])
-        return self.from_sub(self.output_layer(P, 'refiner.', h, cond, dr), c['patchSize'], r['patchSize'])
-
     def forward(self, P, x, t, ids, spatial_mode=None):
         """Velocity v = ε − x0 for x [B, F, H, W, 3], per-frame t [B, F], ids [B, Lt]."""
         c = self.c
@@ -318,8 +287,7 @@ class Model:
         t_emb = linear(P, 'time_embed.linear_2', self.silu(linear(P, 'time_embed.linear_1', self.timestep_features(t.reshape(b * f), c['timestepFeatures']))))
         pooled_per_frame = self.ops.concat([pooled.reshape(b, 1, w)] * f, 1).reshape(b * f, w)
         cond = self.silu(t_emb + pooled_per_frame)
-        patches = self.patchify(x, p)
-        h = linear(P, 'patch_embed.proj', patches)
+        h = linear(P, 'patch_embed.proj', self.patchify(x, p))
         spatial_pos = P['pos_embed'] + self.fixed_spatial
         frame_pos = P['frame_embed'] + self.fixed_frames
         h = (h.reshape(b, f, n, w) + spatial_pos.reshape(1, 1, n, w) + frame_pos.reshape(1, f, 1, w)).reshape(b * f * n, w)
@@ -332,10 +300,7 @@ class Model:
                 lambda x, pre=pre: self.cross_attention(P, f'{pre}.attn_cross', x, context, d, heads),
                 lambda x, pre=pre: self.mlp(P, f'{pre}.ff', x),
             ])
-        out = self.output_layer(P, '', h, cond, d)
-        if c.get('refiner'):
-            out = out + self.refine(P, patches, h, cond, context, d, mode)
-        head = self.unpatchify(out, (b, f, hgt, wid, ch), p)
+        head = self.unpatchify(self.output_layer(P, h, cond, d), (b, f, hgt, wid, ch), p)
         if c['prediction'] == 'velocity':
             return head
         return (x - head) / self.ops.maximum(t, PREDICTION_T_MIN).reshape(b, f, 1, 1, 1)

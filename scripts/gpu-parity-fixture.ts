@@ -2,7 +2,7 @@
  * Write parity fixtures for the GPU twin (gpu/parity.py) to carry to the device machine:
  *   npx tsx scripts/gpu-parity-fixture.ts --out DIR [--checkpoint public/models/small.safetensors]
  * DIR/parity-<name>.safetensors for a checkpoint's own weights (default: the shipped small model)
- * and for a tiny model with a refiner and random weights.
+ * and for a tiny model with the options the shipped ones leave off and random weights.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ async function main() {
   const { config, params } = checkpointFromBytes(new Uint8Array(fs.readFileSync(args.checkpoint)), args.checkpoint);
   const written = [
     ['checkpoint', writeParityFixture(path.join(args.out, 'parity-checkpoint.safetensors'), config, params)],
-    ['tiny-refiner', writeParityFixture(path.join(args.out, 'parity-tiny-refiner.safetensors'), TINY_FULLY_OPTIONED)],
+    ['tiny-options', writeParityFixture(path.join(args.out, 'parity-tiny-options.safetensors'), TINY_FULLY_OPTIONED)],
   ] as const;
   for (const [name, { loss }] of written) console.log(`${path.join(args.out, `parity-${name}.safetensors`)}: loss ${loss.toFixed(6)}`);
 }

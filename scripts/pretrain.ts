@@ -10,31 +10,30 @@
  * checkpoints/<config>.state.safetensors every --save-every steps and on Ctrl-C / SIGTERM.
  * --focus-actions A,B --focus-rate r: a curriculum — a fraction r of each batch takes its action
  * from the list (the rest stay uniform over all actions).
- * --add-refiner [--refiner-layers N --refiner-width W]: on --resume, put a zero-initialised refiner on the
- * trained trunk (src/model/config.ts RefinerConfig). --train-only PREFIX: train only the parameters
- * named PREFIX… (e.g. "refiner."), the rest frozen at the EMA weights.
+ * --train-only PREFIX: train only the parameters named PREFIX… (e.g. "transformer_blocks.3."), the
+ * rest frozen at the EMA weights.
  */
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss } from '../src/diffusion/flow';
 import { adamStep, createAdamState, emaUpdate, warmupCosine, withFinalDecay, type AdamState } from '../src/diffusion/optim';
-import { DEFAULT_REFINER, type ModelConfig } from '../src/model/config';
+import type { ModelConfig } from '../src/model/config';
 import { countParameters, initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { parseArgs } from './lib/args';
 import { withScheduleFlags } from './lib/config-flags';
 import { useWasmBackend } from '../src/engine/tf-node';
 import { batchOptionsFromArgs, PRETRAIN_BATCH_FLAGS, pretrainBatch } from './lib/pretrain-batch';
-import { addRefiner, loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
+import { loadTrainState, saveTrainState, type RunInfo } from './lib/train-state';
 
 const args = parseArgs(process.argv.slice(2), {
   config: 'small', steps: '20000', batch: '16', lr: '1e-3', warmup: '200', 'schedule-steps': '40000',
   'decay-steps': '0', 'save-every': '250', 'log-every': '10', seed: '1', 'ema-decay': '0.999',
-  'model-out': '', 'state-out': '', 'refiner-layers': '', 'refiner-width': '', 'train-only': '',
+  'model-out': '', 'state-out': '', 'train-only': '',
   ...PRETRAIN_BATCH_FLAGS,
   // Schedule fields of the config; given on --resume they replace the checkpoint's (shapes unchanged).
   'noise-correlation': '', 'time-shift': '', 'position-encoding': '',
-}, ['resume', 'add-refiner']);
+}, ['resume']);
 
 const configName = args.config;
 const modelFile = args['model-out'] || `public/models/${configName}.safetensors`;
@@ -81,23 +80,13 @@ async function main() {
     info = { step: 0, wallSeconds: 0, seed: Number(args.seed), lossHistory: [] };
   }
   config = withScheduleFlags(config, args, ['noise-correlation', 'time-shift', 'position-encoding'], 'pretrain flags');
-  if (args['add-refiner'] === 'true') {
-    const refiner = {
-      ...DEFAULT_REFINER,
-      ...(args['refiner-layers'] !== '' ? { numLayers: Number(args['refiner-layers']) } : {}),
-      ...(args['refiner-width'] !== '' ? { hiddenSize: Number(args['refiner-width']) } : {}),
-    };
-    const before = countParameters(config);
-    config = addRefiner(config, refiner, { params, ema, adam }, Number(args.seed) + 1);
-    console.log(`--add-refiner: ${JSON.stringify(refiner)}, ${countParameters(config) - before} new parameters`);
-  }
   console.log(`config ${config.name}: ${countParameters(config)} parameters, batch ${batchSize}, target step ${targetSteps}`);
   const vars = asVariables(params);
   // --train-only PREFIX: only parameters whose names start with it train; the rest stay at the
   // shipped (EMA) weights, and no gradient flows into them (tfjs differentiates only towards varList).
   const trainOnly = args['train-only'];
   const names = [...vars.keys()].filter((n) => n.startsWith(trainOnly));
-  if (names.length === 0) throw new Error(`--train-only "${trainOnly}" matches no parameter; try "refiner." or "transformer_blocks.3."`);
+  if (names.length === 0) throw new Error(`--train-only "${trainOnly}" matches no parameter; try "transformer_blocks.3." or "proj_out."`);
   if (trainOnly !== '') {
     for (const [name, v] of vars) if (!name.startsWith(trainOnly)) v.assign(ema.get(name)!);
     console.log(`--train-only ${trainOnly}: ${names.length} of ${vars.size} tensors train; the others are frozen at the EMA weights`);

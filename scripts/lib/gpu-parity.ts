@@ -13,10 +13,9 @@ import { tokenizeBatch } from '../../src/model/tokenizer';
 import { serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
 import { modelInfo } from './gpu-twin';
 
-/** The tiny model with every option the shipped ones leave off: frame + causal attention, sin-cos positions, a refiner. */
+/** The tiny model with every option the shipped ones leave off: frame + causal attention, sin-cos positions. */
 export const TINY_FULLY_OPTIONED: ModelConfig = {
   ...presetConfig('tiny'), spatialAttention: 'frame', temporalAttention: 'causal', positionEncoding: 'sincos+learned',
-  refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 },
 };
 
 /**

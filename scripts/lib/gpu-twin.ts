@@ -2,7 +2,7 @@
 // scripts/gpu-batches.ts and the model info (parameter inventory, fixed position codes), so the
 // Python side restates only the forward pass, which tests/unit/scripts/gpu-twin.test.ts holds to dit.ts.
 import type { ModelConfig } from '../../src/model/config';
-import { fixedPositionCodes, fixedSubPositionCodes } from '../../src/model/positions';
+import { fixedPositionCodes } from '../../src/model/positions';
 import { parameterSpecs } from '../../src/model/param-specs';
 import type { PretrainBatch } from './pretrain-batch';
 
@@ -23,6 +23,6 @@ export function modelInfo(c: ModelConfig) {
   const { spatial, frames } = fixedPositionCodes(c);
   return {
     specs: parameterSpecs(c).map(({ name, torchShape, init }) => ({ name, torchShape, init })),
-    codes: { spatial: Array.from(spatial), frames: Array.from(frames), sub: Array.from(fixedSubPositionCodes(c)) },
+    codes: { spatial: Array.from(spatial), frames: Array.from(frames) },
   };
 }

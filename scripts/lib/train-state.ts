@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { parseSafetensors, serializeSafetensors, type TensorEntry } from '../../src/io/safetensors';
 import { checkpointFromBytes, checkpointToBytes, configFromMetadata, paramsFromTensors, paramsToTensors } from '../../src/model/checkpoint';
-import { validateConfig, type ModelConfig, type RefinerConfig } from '../../src/model/config';
-import { initParams, type Params } from '../../src/model/params';
+import type { ModelConfig } from '../../src/model/config';
+import type { Params } from '../../src/model/params';
 import type { AdamState } from '../../src/diffusion/optim';
 
 /**
@@ -88,24 +87,4 @@ export function loadTrainState(modelFile: string, stateFile: string): { config: 
     v: paramsFromTensors(config, prefixed(tensors, 'adam_v.'), stateFile),
     info: JSON.parse(metadata.run) as RunInfo,
   };
-}
-
-/**
- * `npm run pretrain -- --resume --add-refiner`: give a trained trunk a refiner. Its parameters
- * start at their initialisation (a zero output, so the model is unchanged) in the raw weights and
- * the EMA alike, with zero Adam moments; the trunk keeps its weights and moments. Returns the new
- * config; the maps gain the refiner's tensors in place.
- */
-export function addRefiner(config: ModelConfig, refiner: RefinerConfig, run: { params: Params; ema: Params; adam: AdamState }, seed: number): ModelConfig {
-  if (config.refiner) throw new Error(`--add-refiner: the run already has a refiner (${JSON.stringify(config.refiner)}); drop the flag to resume it.`);
-  const next: ModelConfig = { ...config, refiner };
-  validateConfig(next, '--add-refiner');
-  for (const [name, t] of initParams(next, seed)) {
-    if (run.params.has(name)) { t.dispose(); continue; }
-    run.params.set(name, t);
-    run.ema.set(name, tf.variable(t.clone(), true));
-    run.adam.m.set(name, tf.zerosLike(t));
-    run.adam.v.set(name, tf.zerosLike(t));
-  }
-  return next;
 }

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { flowMatchingLoss, frameTimes, interpolate, type FlowBatch } from '../diffusion/flow';
 import { gaussianNoise } from '../diffusion/noise';
-import type { RefinerConfig, SpatialAttentionMode } from '../model/config';
+import type { SpatialAttentionMode } from '../model/config';
 import { forward } from '../model/dit';
 import { randomParams, type Params } from '../model/params';
 import { presetConfig } from '../model/presets';
@@ -17,8 +17,6 @@ export interface ModelCase {
   config: 'tiny' | 'small';
   batch: number;
   spatialAttention?: SpatialAttentionMode;
-  /** Put a refiner on the preset (its sub-token attention takes other shapes than the trunk's). */
-  refiner?: RefinerConfig;
   seed?: number;
 }
 
@@ -52,7 +50,7 @@ interface PathRun {
 
 export async function modelCase(c: ModelCase) {
   return onBackend('webgpu', async () => {
-    const config = { ...presetConfig(c.config), ...(c.refiner ? { refiner: c.refiner } : {}) };
+    const config = presetConfig(c.config);
     const seed = c.seed ?? 11;
     const params = randomVariables(config, seed);
     const batch = randomBatch(config, c.batch, seed + 100);

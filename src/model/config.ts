@@ -63,29 +63,7 @@ export interface ModelConfig {
    * a token is — and with it the layout and motion that are decided there.
    */
   positionEncoding: 'learned' | 'sincos+learned';
-  /**
-   * A finer stage after the trunk (an hourglass's up-block), or null. The trunk works on
-   * patchSize×patchSize tokens; the refiner splits each into (patchSize/refiner.patchSize)² sub-tokens
-   * that see x_t's own pixels at that finer patch size plus their parent's last trunk feature, runs
-   * `numLayers` adaLN-zero blocks of frame attention, cross-attention to the text and an MLP at
-   * width `hiddenSize`, and adds its zero-initialised output to the trunk's prediction. In `small`
-   * a circle and a square differ by a few corner pixels inside one 8×8 patch (README, "Where the
-   * shape is lost"); a 4×4 sub-token holds one corner. Zero-initialised, it can be added to a
-   * trained trunk without changing what it samples.
-   */
-  refiner: RefinerConfig | null;
 }
-
-export interface RefinerConfig {
-  /** Sub-patch side in pixels; divides the trunk's patchSize. */
-  patchSize: number;
-  hiddenSize: number;
-  numHeads: number;
-  numLayers: number;
-}
-
-/** The refiner `npm run pretrain -- --add-refiner` puts on a trained `small` trunk. */
-export const DEFAULT_REFINER: RefinerConfig = { patchSize: 4, hiddenSize: 48, numHeads: 2, numLayers: 2 };
 
 /** Smallest t used when turning an x0 prediction into a velocity (bounds the 1/t gain). */
 export const PREDICTION_T_MIN = 0.05;
@@ -96,11 +74,6 @@ export const BOS_ID = 1;
 
 export function tokensPerFrame(c: ModelConfig): number {
   return (c.height / c.patchSize) * (c.width / c.patchSize);
-}
-
-/** Sub-tokens per trunk token in the refiner ((patchSize / refiner.patchSize)²); 0 without one. */
-export function subTokensPerToken(c: ModelConfig): number {
-  return c.refiner ? (c.patchSize / c.refiner.patchSize) ** 2 : 0;
 }
 
 export function patchDim(c: ModelConfig): number {
@@ -130,14 +103,5 @@ export function validateConfig(c: ModelConfig, source = 'config'): void {
   if (typeof c.timeShift !== 'number' || !(c.timeShift >= 1 && Number.isFinite(c.timeShift))) fail(`timeShift must be a number ≥ 1, got ${JSON.stringify(c.timeShift)}`);
   if (c.positionEncoding !== 'learned' && c.positionEncoding !== 'sincos+learned') fail(`positionEncoding must be "learned" or "sincos+learned", got ${JSON.stringify(c.positionEncoding)}`);
   if (c.temporalAttention !== 'full' && c.temporalAttention !== 'causal') fail(`temporalAttention must be "full" or "causal", got ${JSON.stringify(c.temporalAttention)}`);
-  if (c.refiner !== null) {
-    const r = c.refiner;
-    if (typeof r !== 'object') fail(`refiner must be null or {patchSize, hiddenSize, numHeads, numLayers}, got ${JSON.stringify(r)}`);
-    for (const key of ['patchSize', 'hiddenSize', 'numHeads', 'numLayers'] as const) {
-      if (!Number.isInteger(r[key]) || r[key] <= 0) fail(`refiner.${key} must be a positive integer, got ${JSON.stringify(r[key])}`);
-    }
-    if (c.patchSize % r.patchSize !== 0 || r.patchSize >= c.patchSize) fail(`refiner.patchSize ${r.patchSize} must be smaller than patchSize ${c.patchSize} and divide it`);
-    if (r.hiddenSize % r.numHeads !== 0) fail(`refiner.hiddenSize ${r.hiddenSize} must be divisible by refiner.numHeads ${r.numHeads}`);
-  }
   if (!Array.isArray(c.vocab) || c.vocab[PAD_ID] !== '<pad>' || c.vocab[BOS_ID] !== '<bos>') fail('vocab must be an array starting with "<pad>", "<bos>"');
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { attention, type AttentionMask } from './attention';
-import { PAD_ID, PREDICTION_T_MIN, subTokensPerToken, tokensPerFrame, type ModelConfig } from './config';
-import { fixedPositionCodes, fixedSubPositionCodes } from './positions';
+import { PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from './config';
+import { fixedPositionCodes } from './positions';
 import { gelu, layerNorm, linear, silu, timestepFeatures, type LinearHooks } from './layers';
 import type { Params } from './params';
 
@@ -161,9 +161,9 @@ function mlp(params: Params, name: string, x: tf.Tensor2D, hooks?: LinearHooks):
 }
 
 /** The final adaLN (shift, scale from `cond`) and the projection to pixels. */
-function outputLayer(params: Params, prefix: string, h: tf.Tensor2D, cond: tf.Tensor2D, d: Dims, hooks?: LinearHooks): tf.Tensor2D {
-  const [shift, scale] = tf.split(linear(params, `${prefix}norm_out.linear`, cond, hooks).reshape([d.b * d.f, 2, d.w]), 2, 1);
-  return linear(params, `${prefix}proj_out`, modulate(layerNorm(h), shift, scale, d), hooks);
+function outputLayer(params: Params, h: tf.Tensor2D, cond: tf.Tensor2D, d: Dims, hooks?: LinearHooks): tf.Tensor2D {
+  const [shift, scale] = tf.split(linear(params, 'norm_out.linear', cond, hooks).reshape([d.b * d.f, 2, d.w]), 2, 1);
+  return linear(params, 'proj_out', modulate(layerNorm(h), shift, scale, d), hooks);
 }
 
 /** A trunk block: spatial self-attention, temporal self-attention, cross-attention to text, MLP. */
@@ -176,55 +176,6 @@ function block(params: Params, config: ModelConfig, i: number, h: tf.Tensor2D, c
     (x) => crossAttention(params, `${p}.attn_cross`, x, context, d, config.maxTextLength, hooks),
     (x) => mlp(params, `${p}.ff`, x, hooks),
   ], hooks);
-}
-
-// ---------------------------------------------------------------- refiner
-
-/**
- * Trunk patches [T, p·p·3] (pixels (py, px, c)) -> sub-patches [T·k², s·s·3], k = p/s, in
- * parent-major order (token, sy, sx) with pixels (ry, rx, c): the k² children of a token are adjacent rows.
- */
-export function toSubPatches(patches: tf.Tensor2D, p: number, s: number): tf.Tensor2D {
-  const rows = patches.shape[0];
-  const k = p / s;
-  return tf.transpose(patches.reshape([rows, k, s, k, s * 3]), [0, 1, 3, 2, 4]).reshape([rows * k * k, s * s * 3]);
-}
-
-/** Inverse of `toSubPatches`. */
-export function fromSubPatches(sub: tf.Tensor2D, p: number, s: number): tf.Tensor2D {
-  const k = p / s;
-  const rows = sub.shape[0] / (k * k);
-  return tf.transpose(sub.reshape([rows, k, k, s, s * 3]), [0, 1, 3, 2, 4]).reshape([rows, p * p * 3]);
-}
-
-/**
- * The refiner's correction to the trunk's patch outputs, [B·F·N, p·p·3]: sub-tokens embed x_t's
- * own s×s pixels, add their parent's last trunk feature and their position on the finer grid,
- * pass the refiner blocks (frame attention over the sub-tokens, cross-attention to the text, MLP),
- * and project back to pixels (zero at initialisation).
- */
-function refine(params: Params, config: ModelConfig, xPatches: tf.Tensor2D, trunk: tf.Tensor2D, cond: tf.Tensor2D, context: tf.Tensor2D, d: Dims, opts: ForwardOptions): tf.Tensor2D {
-  const r = config.refiner!;
-  const hooks = opts.hooks;
-  const kk = subTokensPerToken(config);
-  const nf = d.n * kk;
-  const dr: Dims = { b: d.b, f: d.f, n: nf, heads: r.numHeads, w: r.hiddenSize };
-  const rows = d.b * d.f * d.n;
-  const own = linear(params, 'refiner.patch_embed.proj', toSubPatches(xPatches, config.patchSize, r.patchSize), hooks);
-  const parent = linear(params, 'refiner.parent_proj', layerNorm(trunk), hooks);
-  let g = tf.add(own.reshape([rows, kk, dr.w]), parent.reshape([rows, 1, dr.w]));
-  const pos = tf.add(params.get('refiner.pos_embed')!, tf.tensor2d(fixedSubPositionCodes(config), [nf, dr.w]));
-  g = tf.add(g.reshape([d.b * d.f, nf, dr.w]), pos.reshape([1, nf, dr.w]));
-  let h = g.reshape([rows * kk, dr.w]) as tf.Tensor2D;
-  for (let i = 0; i < r.numLayers; i++) {
-    const p = `refiner.blocks.${i}`;
-    h = adaLNBlock(params, p, h, cond, dr, [
-      (x) => spatialAttention(params, `${p}.attn_spatial`, x, dr, opts.spatialAttention ?? config.spatialAttention, hooks),
-      (x) => crossAttention(params, `${p}.attn_cross`, x, context, dr, config.maxTextLength, hooks),
-      (x) => mlp(params, `${p}.ff`, x, hooks),
-    ], hooks);
-  }
-  return fromSubPatches(outputLayer(params, 'refiner.', h, cond, dr, hooks), config.patchSize, r.patchSize);
 }
 
 // ---------------------------------------------------------------- model
@@ -256,8 +207,7 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
   const cond = silu(tf.add(tEmb, pooledPerFrame) as tf.Tensor2D);
 
   // 3. Patches -> tokens, plus learned spatial and frame positions.  [B·F·N, w]
-  const patches = patchify(x, config.patchSize);
-  let h = linear(params, 'patch_embed.proj', patches, hooks);
+  let h = linear(params, 'patch_embed.proj', patchify(x, config.patchSize), hooks);
   let spatialPos = params.get('pos_embed')!;
   let framePos = params.get('frame_embed')!;
   if (config.positionEncoding === 'sincos+learned') {
@@ -271,9 +221,8 @@ export function forward(params: Params, config: ModelConfig, x: tf.Tensor5D, t: 
   // 4. Blocks.
   for (let i = 0; i < config.numLayers; i++) h = block(params, config, i, h, cond, text.context, d, opts);
 
-  // 5. Final adaLN (shift, scale) and projection back to pixels, plus the refiner's correction.
-  let out = outputLayer(params, '', h, cond, d, hooks);
-  if (config.refiner) out = tf.add(out, refine(params, config, patches, h, cond, text.context, d, opts)) as tf.Tensor2D;
+  // 5. Final adaLN (shift, scale) and projection back to pixels.
+  const out = outputLayer(params, h, cond, d, hooks);
   const head = unpatchify(out, [b, f, hgt, wid, c], config.patchSize);
   if (config.prediction === 'velocity') return head;
   // 6. x0 head → velocity: v = (x_t − x̂0) / max(t, tMin).

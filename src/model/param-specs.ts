@@ -1,6 +1,6 @@
 // The parameter inventory of the video DiT as plain data (no tfjs), so the page can check LoRA
 // files against a model without loading tfjs: names, PyTorch shapes, which are Linear weights.
-import { patchDim, subTokensPerToken, tokensPerFrame, type ModelConfig } from './config';
+import { patchDim, tokensPerFrame, type ModelConfig } from './config';
 
 /**
  * Parameter inventory of the video DiT. Names follow diffusers / CLIP conventions and are the
@@ -74,31 +74,6 @@ export function parameterSpecs(c: ModelConfig): ParamSpec[] {
   linear('norm_out.linear', w, 2 * w, 'zeros');
   linear('proj_out', w, patchDim(c), 'zeros');
 
-  // The refiner (an up-block on sub-patches): its own patch embedding, the parent token's feature,
-  // positions of the finer grid, adaLN-zero blocks (frame attention, cross-attention, MLP), and a
-  // zero-initialised output, so adding it to a trained trunk leaves the model's output unchanged.
-  if (c.refiner) {
-    const r = c.refiner;
-    const wr = r.hiddenSize;
-    const subDim = r.patchSize * r.patchSize * 3;
-    linear('refiner.patch_embed.proj', subDim, wr);
-    linear('refiner.parent_proj', w, wr);
-    tensor('refiner.pos_embed', [tokensPerFrame(c) * subTokensPerToken(c), wr], 'normal02');
-    for (let i = 0; i < r.numLayers; i++) {
-      const p = `refiner.blocks.${i}`;
-      linear(`${p}.norm.linear`, w, 9 * wr, 'zeros');
-      for (const proj of ['to_q', 'to_k', 'to_v', 'to_out']) linear(`${p}.attn_spatial.${proj}`, wr, wr);
-      // Cross-attention keys and values read the trunk's text context (width w).
-      linear(`${p}.attn_cross.to_q`, wr, wr);
-      linear(`${p}.attn_cross.to_k`, w, wr);
-      linear(`${p}.attn_cross.to_v`, w, wr);
-      linear(`${p}.attn_cross.to_out`, wr, wr);
-      linear(`${p}.ff.fc1`, wr, c.mlpRatio * wr);
-      linear(`${p}.ff.fc2`, c.mlpRatio * wr, wr);
-    }
-    linear('refiner.norm_out.linear', w, 2 * wr, 'zeros');
-    linear('refiner.proj_out', wr, subDim, 'zeros');
-  }
   return specs;
 }
 

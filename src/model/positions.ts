@@ -1,7 +1,6 @@
 /**
  * The fixed (sin-cos) part of the token positions a config implies (`positionEncoding:
- * sincos+learned`), for the trunk's tokens and the refiner's sub-tokens. Computed once per shape
- * and cached: every forward pass asks.
+ * sincos+learned`). Computed once per shape and cached: every forward pass asks.
  */
 import type { ModelConfig } from './config';
 
@@ -25,7 +24,6 @@ export function sincosCode(length: number, width: number): Float32Array {
 }
 
 const positionCodeCache = new Map<string, { spatial: Float32Array; frames: Float32Array }>();
-const subPositionCodeCache = new Map<string, Float32Array>();
 
 /**
  * Sin-cos code of a rows×cols grid in `w` channels (first half the row, second half the column),
@@ -65,30 +63,5 @@ export function fixedPositionCodes(c: ModelConfig): { spatial: Float32Array; fra
   }
   const codes = { spatial, frames };
   positionCodeCache.set(key, codes);
-  return codes;
-}
-
-/**
- * The fixed positions of the refiner's sub-tokens on the finer grid, [N·k², refiner width], in
- * the refiner's parent-major order (token row, token column, sub-row, sub-column). Zeros under
- * `learned` or without a refiner.
- */
-export function fixedSubPositionCodes(c: ModelConfig): Float32Array {
-  if (!c.refiner) return new Float32Array(0);
-  const s = c.refiner.patchSize;
-  const k = c.patchSize / s;
-  const w = c.refiner.hiddenSize;
-  const rows = c.height / c.patchSize;
-  const cols = c.width / c.patchSize;
-  const key = `${c.positionEncoding}:${rows}x${cols}/${k}x${w}`;
-  const cached = subPositionCodeCache.get(key);
-  if (cached) return cached;
-  let codes = new Float32Array(rows * cols * k * k * w);
-  if (c.positionEncoding === 'sincos+learned') {
-    const order: [number, number][] = [];
-    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) for (let sy = 0; sy < k; sy++) for (let sx = 0; sx < k; sx++) order.push([r * k + sy, q * k + sx]);
-    codes = gridCode(rows * k, cols * k, w, order);
-  }
-  subPositionCodeCache.set(key, codes);
   return codes;
 }

@@ -29,7 +29,6 @@ const SMALL = {
   hiddenSize: 96, numLayers: 4, numHeads: 3, mlpRatio: 3,
   textHiddenSize: 64, textLayers: 2, textHeads: 2, maxTextLength: 16,
   spatialAttention: 'frame', temporalAttention: 'full', timestepFeatures: 64, prediction: 'x0', noiseCorrelation: 0, timeShift: 3, positionEncoding: 'sincos+learned',
-  refiner: null,
 } as const satisfies Omit<ModelConfig, 'vocab'>;
 
 export const PRESETS = {
@@ -38,7 +37,6 @@ export const PRESETS = {
     hiddenSize: 32, numLayers: 2, numHeads: 2, mlpRatio: 4,
     textHiddenSize: 32, textLayers: 1, textHeads: 2, maxTextLength: 16,
     spatialAttention: 'sparse-causal', temporalAttention: 'full', timestepFeatures: 32, prediction: 'x0', noiseCorrelation: 0, timeShift: 1, positionEncoding: 'learned',
-    refiner: null,
   },
   small: SMALL,
   'small-p8': { ...SMALL, name: 'small-p8', patchSize: 8 },

@@ -14,8 +14,6 @@ const cases: Array<{ name: string; c: ModelCase; attentionCalls: number }> = [
   // tiny: 1 text layer + 2 blocks × (spatial, temporal, cross) = 7 attention calls per forward.
   { name: 'tiny, sparse-causal spatial (its config)', c: { config: 'tiny', batch: 2 }, attentionCalls: 7 },
   { name: 'tiny, frame spatial', c: { config: 'tiny', batch: 2, spatialAttention: 'frame' }, attentionCalls: 7 },
-  // + a refiner on 2×2 sub-patches (256 sub-tokens, head dim 8): + 1 layer × (spatial, cross).
-  { name: 'tiny with a refiner', c: { config: 'tiny', batch: 2, refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 1 } }, attentionCalls: 9 },
 ];
 
 for (const { name, c, attentionCalls } of cases) {

@@ -54,24 +54,17 @@ describe('checkpoint I/O', () => {
     });
     expect(() => checkpointFromBytes(bad, 'rho.safetensors')).toThrow(/rho\.safetensors: .*noiseCorrelation must be a number in \[0, 1\)/);
   });
-  it('a refiner travels in the config: round trip bit-exact; older files load without one; a bad refiner is named', () => {
-    const config = { ...presetConfig('tiny'), refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 1 } };
-    const params = initParams(config, 5, false);
-    for (const [name, t] of params) params.set(name, tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', 4)));
-    const bytes = checkpointToBytes(config, params);
-    const loaded = checkpointFromBytes(bytes, 'refined.safetensors');
-    expect(loaded.config.refiner).toEqual(config.refiner);
-    expect(loaded.params.has('refiner.blocks.0.attn_cross.to_k.weight')).toBe(true);
-    expect(Buffer.from(checkpointToBytes(loaded.config, loaded.params)).equals(Buffer.from(bytes))).toBe(true);
-    const old = edited(tinyCheckpoint(), (_, m) => {
-      const { refiner: _r, ...rest } = JSON.parse(m.config);
-      m.config = JSON.stringify(rest);
+  it('loads files that store the removed refiner field as null, and rejects one that has a refiner', () => {
+    const withNull = edited(tinyCheckpoint(), (_, m) => { m.config = JSON.stringify({ ...JSON.parse(m.config), refiner: null }); });
+    const { config, params } = checkpointFromBytes(withNull, 'old.safetensors');
+    expect(config).toEqual(presetConfig('tiny'));
+    expect('refiner' in config).toBe(false);
+    expect(Buffer.from(checkpointToBytes(config, params, { step: '12' })).equals(Buffer.from(tinyCheckpoint()))).toBe(true);
+    const refined = edited(tinyCheckpoint(), (_, m) => {
+      m.config = JSON.stringify({ ...JSON.parse(m.config), refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 1 } });
     });
-    expect(checkpointFromBytes(old, 'old.safetensors').config.refiner).toBeNull();
-    const noWeights = edited(bytes, (t) => { for (const k of [...t.keys()]) if (k.startsWith('refiner.')) t.delete(k); });
-    expect(() => checkpointFromBytes(noWeights, 'half.safetensors')).toThrow(/half\.safetensors: tensor "refiner\.patch_embed\.proj\.weight" is missing/);
-    const badPatch = edited(bytes, (_, m) => { m.config = JSON.stringify({ ...JSON.parse(m.config), refiner: { ...config.refiner, patchSize: 3 } }); });
-    expect(() => checkpointFromBytes(badPatch, 'r.safetensors')).toThrow(/r\.safetensors: .*refiner\.patchSize 3 must be smaller than patchSize 4 and divide it/);
+    expect(() => checkpointFromBytes(refined, 'r.safetensors')).toThrow(CheckpointError);
+    expect(() => checkpointFromBytes(refined, 'r.safetensors')).toThrow(/r\.safetensors: this checkpoint has a refiner, which this studio no longer supports/);
   });
   it('rejects a tensor whose shape does not match the config, naming the file and the tensor', () => {
     const bad = edited(tinyCheckpoint(), (t) => {

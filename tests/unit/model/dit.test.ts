@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../../../src/engine/tf-node';
 import { attention, gatherSparseCausalKV, referenceAttention, type AttentionMask } from '../../../src/model/attention';
 import { BOS_ID, PAD_ID, PREDICTION_T_MIN, tokensPerFrame, type ModelConfig } from '../../../src/model/config';
-import { fixedPositionCodes, fixedSubPositionCodes, sincosCode } from '../../../src/model/positions';
-import { forward, fromSubPatches, patchify, toSubPatches } from '../../../src/model/dit';
+import { fixedPositionCodes, sincosCode } from '../../../src/model/positions';
+import { forward } from '../../../src/model/dit';
 import { matmulBias } from '../../../src/model/layers';
 import { countParameters, initParams, randomParams as seededRandomParams, type Params } from '../../../src/model/params';
 import { presetConfig } from '../../../src/model/presets';
@@ -197,84 +197,6 @@ describe('video DiT', () => {
     const y = forward(params, p8, tf.tensor5d(gaussianNoise(5, f * h * w * 3), [1, f, h, w, 3]), tf.fill([1, f], 0.5) as tf.Tensor2D, ids);
     expect(y.shape).toEqual([1, f, h, w, 3]);
     expect(Number.isFinite(tf.sum(tf.abs(y)).dataSync()[0])).toBe(true);
-  });
-});
-
-describe('refiner (sub-patch up-block)', () => {
-  const refined = (base: ModelConfig): ModelConfig => ({ ...base, refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 2 } });
-
-  it('sub-patches are the finer patchify of the same pixels, children of a token adjacent, and invert', () => {
-    const [b, f, h, w, p, s] = [2, 3, 8, 16, 4, 2];
-    const x = tf.tensor5d(Float32Array.from({ length: b * f * h * w * 3 }, (_, i) => i), [b, f, h, w, 3]);
-    const sub = toSubPatches(patchify(x, p), p, s).arraySync();
-    const fine = patchify(x, s).arraySync();
-    const [rows, cols, k] = [h / p, w / p, p / s];
-    let i = 0;
-    for (let frame = 0; frame < b * f; frame++) {
-      for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) for (let sy = 0; sy < k; sy++) for (let sx = 0; sx < k; sx++) {
-        const fineIndex = frame * rows * k * cols * k + (r * k + sy) * cols * k + (q * k + sx);
-        expect(sub[i++]).toEqual(fine[fineIndex]);
-      }
-    }
-    expect(i).toBe(sub.length);
-    const back = fromSubPatches(tf.tensor2d(sub), p, s);
-    expect(tf.max(tf.abs(tf.sub(back, patchify(x, p)))).dataSync()[0]).toBe(0);
-  });
-  it('added at its initialisation to a trained trunk, it leaves the output unchanged; trained, it changes it', () => {
-    const trunk = { ...presetConfig('tiny'), positionEncoding: 'sincos+learned' as const };
-    const config = refined(trunk);
-    const p = randomParams(trunk);
-    const fresh = initParams(config, 2, false);
-    for (const [name, t] of fresh) if (name.startsWith('refiner.')) p.set(name, t);
-    const { x, t, ids } = inputs(config, 2);
-    const before = forward(p, trunk, x, t, ids);
-    expect(tf.max(tf.abs(tf.sub(forward(p, config, x, t, ids), before))).dataSync()[0]).toBe(0);
-    const all = randomParams(config);
-    for (const name of all.keys()) if (!name.startsWith('refiner.')) all.set(name, p.get(name)!);
-    expect(tf.max(tf.abs(tf.sub(forward(all, config, x, t, ids), before))).dataSync()[0]).toBeGreaterThan(1e-3);
-  });
-  it('outputs a video in every attention mode, stays causal under sparse-causal + causal, and reads the prompt', () => {
-    for (const spatial of ['frame', 'sparse-causal'] as const) {
-      for (const temporal of ['full', 'causal'] as const) {
-        const config = refined({ ...presetConfig('tiny'), spatialAttention: spatial, temporalAttention: temporal });
-        const p = randomParams(config);
-        const { x, t, ids } = inputs(config, 2);
-        const y = forward(p, config, x, t, ids);
-        expect(y.shape).toEqual([2, config.frames, config.height, config.width, 3]);
-        if (spatial !== 'sparse-causal' || temporal !== 'causal') continue;
-        const { frames: f, height: h, width: w } = config;
-        const per = h * w * 3;
-        const bumped = x.dataSync().slice();
-        for (let i = (2 * f - 1) * per; i < 2 * f * per; i++) bumped[i] += 1; // the second video's last frame
-        const y1 = forward(p, config, tf.tensor5d(bumped, x.shape), t, ids);
-        const diff = tf.abs(tf.sub(y, y1)).reshape([2 * f, per]).max(1).arraySync() as number[];
-        expect(diff.slice(0, -1).every((d) => d < 1e-6)).toBe(true);
-        expect(diff[2 * f - 1]).toBeGreaterThan(1e-3);
-      }
-    }
-    // Only the refiner's cross-attention differs between these two: the trunk is the same.
-    const config = refined(presetConfig('tiny'));
-    const p = randomParams(config);
-    const { x, t } = inputs(config, 1);
-    const say = (prompt: string) => tf.tensor2d(tokenizeBatch([prompt], config), [1, config.maxTextLength], 'int32');
-    const refinerOnly = new Map(p);
-    for (const name of p.keys()) if (name.startsWith('refiner.blocks.') && name.includes('attn_cross.to_v')) refinerOnly.set(name, tf.zerosLike(p.get(name)!));
-    const gap = (params: Params) => tf.max(tf.abs(tf.sub(forward(params, config, x, t, say('a red circle bounces')), forward(params, config, x, t, say('a red square bounces'))))).dataSync()[0];
-    expect(gap(p)).toBeGreaterThan(gap(refinerOnly) + 1e-5);
-  });
-  it('sub-token positions code the finer grid in parent-major order (zeros under "learned")', () => {
-    const config = refined({ ...presetConfig('tiny'), positionEncoding: 'sincos+learned' as const });
-    const codes = fixedSubPositionCodes(config);
-    const wr = config.refiner!.hiddenSize;
-    const [cols, k] = [config.width / config.patchSize, config.patchSize / config.refiner!.patchSize];
-    // Sub-token 1 of token 0 is fine column 1; sub-token 0 of token 1 is fine column k: different codes.
-    const row = (i: number) => Array.from(codes.subarray(i * wr, (i + 1) * wr));
-    expect(row(1)).not.toEqual(row(k * k));
-    // Sub-token (sy=1, sx=0) of token 0 and sub-token 0 of the token below share fine columns but not rows.
-    const below = cols * k * k;
-    expect(row(k).slice(wr / 2)).toEqual(row(below).slice(wr / 2));
-    expect(row(k).slice(0, wr / 2)).not.toEqual(row(below).slice(0, wr / 2));
-    expect(fixedSubPositionCodes(refined(presetConfig('tiny'))).every((v) => v === 0)).toBe(true);
   });
 });
 

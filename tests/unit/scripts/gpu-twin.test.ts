@@ -38,7 +38,7 @@ function parity(config: ModelConfig, python = numpyPython!, backend = 'numpy'): 
 describe.skipIf(!hasNumpy)('GPU twin parity (NumPy back end)', () => {
   const cases: [string, ModelConfig][] = [
     ['tiny (sparse-causal, learned positions)', presetConfig('tiny')],
-    ['tiny, frame + causal temporal, sin-cos positions, refiner', TINY_FULLY_OPTIONED],
+    ['tiny, frame + causal temporal, sin-cos positions', TINY_FULLY_OPTIONED],
     ['small', presetConfig('small')],
   ];
   for (const [name, config] of cases) {
@@ -52,7 +52,7 @@ describe.skipIf(!hasNumpy)('GPU twin parity (NumPy back end)', () => {
 });
 
 describe.skipIf(!torchPython)('GPU twin on PyTorch (CPU here; the device runs the same code on CUDA)', () => {
-  for (const [name, config] of [['tiny with a refiner', TINY_FULLY_OPTIONED], ['small', presetConfig('small')]] as const) {
+  for (const [name, config] of [['tiny, frame + causal temporal, sin-cos positions', TINY_FULLY_OPTIONED], ['small', presetConfig('small')]] as const) {
     it(`${name}: the PyTorch back end matches the TypeScript model`, () => {
       const r = parity(config, torchPython, 'torch');
       expect(r.v_max_abs_err).toBeLessThan(1e-4 * Math.max(1, r.v_max_abs));
@@ -81,7 +81,7 @@ describe.skipIf(!torchPython)('GPU twin on PyTorch (CPU here; the device runs th
 
 describe.skipIf(!hasNumpy)('GPU twin checkpoints', () => {
   it('a checkpoint twin.py writes loads in the studio with the same weights and config', () => {
-    const config = { ...presetConfig('tiny'), refiner: { patchSize: 2, hiddenSize: 16, numHeads: 2, numLayers: 1 } };
+    const config = TINY_FULLY_OPTIONED;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-ckpt-'));
     const fixture = path.join(dir, 'fixture.safetensors');
     const out = path.join(dir, 'model.safetensors');
