@@ -1,6 +1,6 @@
 // The Train tab's fields and the round settings they make. Defaults come from prefs/rounds.ts
 // (DEFAULT_ROUND_HYPER, DEFAULT_KTO_BETA) — one place — and validateHyper names a bad field.
-import { DEFAULT_KTO_BETA, DEFAULT_ONLINE_CONFIDENCE, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
+import { DEFAULT_ONLINE_CONFIDENCE, DEFAULT_ROUND_HYPER, roundHyper, validateHyper } from '../../prefs/rounds';
 import type { ReferenceChoice, RoundHyperParameters, RoundMethod } from '../../prefs/types';
 import type { OnlineRoundSpec } from '../../engine/protocol';
 import { BUILTIN_TASTE_NAMES } from '../../world/tastes';
@@ -32,9 +32,10 @@ export function defaultTrainForm(): TrainForm {
   };
 }
 
-/** β's default for a method: KTO's is far below DPO's (see DEFAULT_KTO_BETA). */
-export function defaultBeta(method: RoundMethod): number {
-  return method === 'kto' ? DEFAULT_KTO_BETA : DEFAULT_ROUND_HYPER.beta;
+/** A method's own defaults: KTO's β is far below DPO's and its lr lower (DEFAULT_KTO_BETA, DEFAULT_KTO_LR). */
+export function methodDefaults(method: RoundMethod): Pick<TrainForm, 'beta' | 'lr'> {
+  const { beta, lr } = roundHyper({ method });
+  return { beta, lr };
 }
 
 /** Round settings from the form; throws an Error naming the bad field (validateHyper). */

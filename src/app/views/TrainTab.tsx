@@ -6,7 +6,7 @@ import { summariseMetrics, unusedJudgments } from '../../prefs/rounds';
 import type { RoundMethod, RoundRecord } from '../../prefs/types';
 import { checkPrompts } from '../lib/prompts';
 import { BUILTIN_TASTES } from '../../world/tastes';
-import { defaultBeta } from '../lib/train-form';
+import { methodDefaults } from '../lib/train-form';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { useStudio, useTransient } from '../store/hooks';
 import { trainingExamples } from '../store/rounds-slice';
@@ -86,7 +86,7 @@ export function TrainTab() {
     await runRound(form, checkPrompts(promptsText).prompts);
   };
 
-  const setMethod = (method: RoundMethod) => update({ method, beta: defaultBeta(method) });
+  const setMethod = (method: RoundMethod) => update({ method, ...methodDefaults(method) });
   return (
     <form className="tab-form" onSubmit={submit} aria-label="Train a round">
       <div className="grid-fields">

@@ -10,7 +10,7 @@ import { Policy } from '../../../src/engine/policy';
 import { buildStepBatch, disposeBatch, dpoSlots, ktoSlots, rows, sftSources, type PreferenceSlot } from '../../../src/engine/preference-batch';
 import { evaluatePreferences, trainRound } from '../../../src/engine/train-round';
 import { dpoPreferences, ktoExamples } from '../../../src/prefs/judgments';
-import { DEFAULT_KTO_BETA, roundHyper } from '../../../src/prefs/rounds';
+import { DEFAULT_KTO_BETA, DEFAULT_KTO_LR, DEFAULT_ROUND_HYPER, roundHyper } from '../../../src/prefs/rounds';
 import { HELD_OUT_PROMPTS, MORE_TRAIN_PROMPTS, paramsDiff, plantedSession, tinyConfig as config, tinyParams, tinyShape, TRAIN_PROMPTS } from '../fixtures/prefs';
 
 beforeAll(async () => {
@@ -230,6 +230,9 @@ describe('a DPO round on a planted preference', () => {
       return evaluatePreferences(config, { params: policy.params }, { params: base }, heldOutSlots, 500).implicitAccuracy;
     };
     expect(roundHyper({ method: 'kto' }).beta).toBe(DEFAULT_KTO_BETA);
+    expect(roundHyper({ method: 'kto' }).lr).toBe(DEFAULT_KTO_LR);
+    expect(roundHyper({ method: 'kto', lr: 2e-3 }).lr).toBe(2e-3);
+    expect(roundHyper({ method: 'dpo' }).lr).toBe(DEFAULT_ROUND_HYPER.lr);
     expect(await accuracyAfter()).toBeGreaterThanOrEqual(0.8);
     expect(await accuracyAfter(500)).toBeLessThan(0.5);
   });
