@@ -8,16 +8,22 @@
  * Architecture, top-down, all 2-D matmuls (fast on tfjs-wasm):
  *   patches of each frame and of its difference to the previous frame (motion, flicker)
  *     → Linear + GELU per token → mean- and max-pool over tokens and frames   = video features v
+ *   the video's descriptor (src/world/descriptors.ts), standardised             = d
  *   bag of prompt words → Linear + GELU                                        = text features t
- *   [v, t, v ⊙ P·t] → Linear + GELU → Linear                                    = reward r
- * The product term v ⊙ P·t lets a prompt word select video features (is the object the colour
- * the prompt asked for?) without the MLP having to discover multiplication.
+ *   [v, t, [v, d] ⊙ P·t, d] → Linear + GELU → Linear, + a linear read of d     = reward r
+ * The product term [v, d] ⊙ P·t lets a prompt word select video features (is the object the colour
+ * the prompt asked for?) without the MLP having to discover multiplication. The descriptor is the
+ * critic's pretrained front end: from 128 labelled pairs the pixel network alone agreed with a
+ * taste no better than a coin on new pairs (lively: 47 %, 100 % on its training pairs; see
+ * docs/tastes.md), while a linear read of what a detector sees generalises.
  */
 import * as tf from '@tensorflow/tfjs';
 import { applyAdam, createAdamState, squaredGlobalNorm } from '../diffusion/optim';
 import { gelu, matmul2d, matmulBias } from '../model/layers';
 import { formatPrompt, parsePrompt } from '../world/prompt';
 import { makeRng, randNormal } from '../world/rng';
+import { detectObject } from '../world/detect';
+import { DESCRIPTOR_SIZE, videoDescriptor } from '../world/descriptors';
 import type { VideoShape } from '../world/video';
 import type { CriticExample, CriticJudgment } from '../prefs/critic-examples';
 import { base64ToFloat32, float32ToBase64 } from '../prefs/lora-data';
@@ -32,12 +38,23 @@ export interface CriticConfig extends VideoShape {
   jointHidden: number;
   /** Prompt words the critic knows (the world vocabulary). */
   vocab: string[];
+  /** Width of the video descriptor it reads (0: pixels only, as critics before descriptors). */
+  descriptors: number;
 }
 
-export const DEFAULT_CRITIC_SIZES = { patchSize: 4, hidden: 32, textHidden: 16, jointHidden: 32 } as const;
+/**
+ * Small on purpose: it learns from a few hundred noisy judgments. On 128 simulated judgments per
+ * taste, hidden 32 / joint 32 / decay 1e-4 memorised them (100 % on its training pairs) and agreed
+ * with the taste on new pairs 55–71 %; hidden 4 / joint 8 / decay 1e-2 agreed 65–76 % (lively, big,
+ * centred, smooth), 81–87 % on the pairs it was sure of (scripts/diagnostics/critic-fit.ts).
+ */
+export const DEFAULT_CRITIC_SIZES = { patchSize: 4, hidden: 4, textHidden: 16, jointHidden: 8 } as const;
+/** L2 penalty on the critic's weights (see DEFAULT_CRITIC_SIZES). */
+export const DEFAULT_CRITIC_WEIGHT_DECAY = 1e-2;
 
-export function criticConfig(shape: VideoShape, vocab: string[], sizes: Partial<typeof DEFAULT_CRITIC_SIZES> = {}): CriticConfig {
-  const c = { frames: shape.frames, height: shape.height, width: shape.width, ...DEFAULT_CRITIC_SIZES, ...sizes, vocab: [...vocab] };
+/** `descriptors: false` gives a pixels-only critic (the comparison docs/tastes.md reports). */
+export function criticConfig(shape: VideoShape, vocab: string[], sizes: Partial<Record<keyof typeof DEFAULT_CRITIC_SIZES, number>> = {}, descriptors = true): CriticConfig {
+  const c = { frames: shape.frames, height: shape.height, width: shape.width, ...DEFAULT_CRITIC_SIZES, ...sizes, vocab: [...vocab], descriptors: descriptors ? DESCRIPTOR_SIZE : 0 };
   if (c.height % c.patchSize || c.width % c.patchSize) throw new Error(`Critic: patch size ${c.patchSize} must divide the video size ${c.height}×${c.width}.`);
   return c;
 }
@@ -62,10 +79,24 @@ export function bradleyTerryLoss(delta: tf.Tensor1D, label: tf.Tensor1D): tf.Sca
 
 type Weights = Map<string, tf.Variable>;
 
+/** Descriptors by video array: training draws the same videos again and again (detection is ~2 ms a video). */
+const descriptorCache = new WeakMap<Float32Array, Float32Array>();
+
+/**
+ * Mean and scale of each descriptor entry over the videos the critic first trained on: the
+ * network reads standardised descriptors, so one weight decay fits entries of any unit.
+ */
+export interface DescriptorStats {
+  mean: Float32Array;
+  scale: Float32Array;
+}
+
 export class Critic {
   readonly weights: Weights = new Map();
   /** Completed training steps (for the record). */
   steps = 0;
+  /** Set by the first training (null until then, and for a pixels-only critic). */
+  descriptorStats: DescriptorStats | null = null;
   private readonly wordIndex: Map<string, number>;
 
   constructor(readonly config: CriticConfig, seed = 0) {
@@ -82,13 +113,14 @@ export class Critic {
       }
       this.weights.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape), true)));
     };
-    const { hidden: h, textHidden: th, jointHidden: j } = config;
+    const { hidden: h, textHidden: th, jointHidden: j, descriptors: d = 0 } = config;
     add('patch.weight', [patchDim, h], 'xavier');
     add('patch.bias', [h], 'zeros');
     add('text.weight', [config.vocab.length, th], 'xavier');
     add('text.bias', [th], 'zeros');
-    add('gate.weight', [th, 2 * h], 'xavier');
-    add('joint.weight', [2 * h + th + 2 * h, j], 'xavier');
+    add('gate.weight', [th, 2 * h + d], 'xavier');
+    if (d > 0) add('descriptor.weight', [d, 1], 'zeros');
+    add('joint.weight', [2 * h + th + 2 * h + 2 * d, j], 'xavier');
     add('joint.bias', [j], 'zeros');
     add('head.weight', [j, 1], 'xavier');
     add('head.bias', [1], 'zeros');
@@ -120,9 +152,10 @@ export class Critic {
    * Rewards of videos [B, F, H, W, 3] for their prompts → [B].
    * 1. tokens: p×p patches of each frame and of its difference to the previous frame (frame 0's
    *    difference is zero); 2. per-token features, pooled (mean and max) over tokens and frames;
-   * 3. text features; 4. joint MLP with the text-gated video features.
+   * 3. text features; 4. joint MLP with the text-gated video features and the standardised
+   * descriptors [B, D] (required when the config has them), plus a linear read of those.
    */
-  reward(videos: tf.Tensor5D, prompts: string[]): tf.Tensor1D {
+  reward(videos: tf.Tensor5D, prompts: string[], descriptors?: tf.Tensor2D): tf.Tensor1D {
     const { frames: f, height: hh, width: ww, patchSize: p, hidden: h } = this.config;
     const b = videos.shape[0];
     if (videos.shape[1] !== f || videos.shape[2] !== hh || videos.shape[3] !== ww) {
@@ -143,9 +176,37 @@ export class Critic {
     // 3. [B, V] x [V, th] → [B, th]
     const text = gelu(matmulBias(this.bagOfWords(prompts), this.w2('text.weight'), this.w1('text.bias')));
     // 4. [B, 2h + th + 2h] x [·, j] → [B, j] x [j, 1] → [B]
-    const gated = tf.mul(video, matmul2d(text, this.w2('gate.weight')));
-    const joint = gelu(matmulBias(tf.concat([video, text, gated], 1) as tf.Tensor2D, this.w2('joint.weight'), this.w1('joint.bias')));
-    return matmulBias(joint, this.w2('head.weight'), this.w1('head.bias')).reshape([b]) as tf.Tensor1D;
+    const d = this.config.descriptors ?? 0;
+    if (d > 0 && (!descriptors || descriptors.shape[0] !== b || descriptors.shape[1] !== d)) throw new Error(`Critic: expected descriptors [${b}, ${d}] for ${b} videos.`);
+    const seen = d > 0 ? tf.concat([video, descriptors!], 1) : video;
+    const gated = tf.mul(seen, matmul2d(text, this.w2('gate.weight')));
+    const parts = d > 0 ? [video, text, gated, descriptors!] : [video, text, gated];
+    const joint = gelu(matmulBias(tf.concat(parts, 1) as tf.Tensor2D, this.w2('joint.weight'), this.w1('joint.bias')));
+    const r = matmulBias(joint, this.w2('head.weight'), this.w1('head.bias'));
+    return (d > 0 ? tf.add(r, matmul2d(descriptors!, this.w2('descriptor.weight'))) : r).reshape([b]) as tf.Tensor1D;
+  }
+
+  /** The videos' descriptors, standardised by the stats of the first training ([n, D]; null for a pixels-only critic). */
+  private descriptorTensor(videos: readonly Float32Array[]): tf.Tensor2D | null {
+    const d = this.config.descriptors ?? 0;
+    if (d === 0) return null;
+    const raw = videos.map((v) => this.describe(v));
+    this.descriptorStats ??= standardisation(raw);
+    const { mean, scale } = this.descriptorStats;
+    const data = new Float32Array(videos.length * d);
+    raw.forEach((x, i) => x.forEach((value, k) => { data[i * d + k] = (value - mean[k]) / scale[k]; }));
+    return tf.tensor2d(data, [videos.length, d]);
+  }
+
+  private describe(video: Float32Array): Float32Array {
+    let x = descriptorCache.get(video);
+    if (!x) {
+      const { frames, height, width } = this.config;
+      const v = { frames, height, width, data: video.subarray(0, frames * height * width * 3) };
+      x = videoDescriptor(v, detectObject(v));
+      descriptorCache.set(video, x);
+    }
+    return x;
   }
 
   private pairTensors(examples: readonly CriticExample[]): { a: tf.Tensor5D; b: tf.Tensor5D; prompts: string[] } {
@@ -162,7 +223,8 @@ export class Critic {
   /** Δ = r(a) − r(b) for each example (one forward over a and b together). */
   private deltas(examples: readonly CriticExample[]): tf.Tensor1D {
     const { a, b, prompts } = this.pairTensors(examples);
-    const r = this.reward(tf.concat([a, b], 0) as tf.Tensor5D, [...prompts, ...prompts]);
+    const descriptors = this.descriptorTensor([...examples.map((e) => e.a), ...examples.map((e) => e.b)]) ?? undefined;
+    const r = this.reward(tf.concat([a, b], 0) as tf.Tensor5D, [...prompts, ...prompts], descriptors);
     const n = examples.length;
     return tf.sub(tf.slice(r, [0], [n]), tf.slice(r, [n], [n])) as tf.Tensor1D;
   }
@@ -174,10 +236,11 @@ export class Critic {
    */
   async train(examples: readonly CriticExample[], opts: CriticTrainOptions): Promise<number[]> {
     if (examples.length === 0) throw new Error('Critic: no judgments to learn from. Rank some pairs (left/right/tie) first.');
+    if ((this.config.descriptors ?? 0) > 0) this.descriptorStats ??= standardisation(examples.flatMap((e) => [this.describe(e.a), this.describe(e.b)]));
     const batchSize = Math.min(opts.batchSize ?? 16, examples.length);
     const rng = makeRng(opts.seed ?? 1);
     const adam = createAdamState(this.weights);
-    const decay = opts.weightDecay ?? 1e-4;
+    const decay = opts.weightDecay ?? DEFAULT_CRITIC_WEIGHT_DECAY;
     const losses: number[] = [];
     try {
       for (let step = 0; step < opts.steps; step++) {
@@ -251,7 +314,8 @@ export class Critic {
   toJSON(): CriticRecord {
     const weights: Record<string, { shape: number[]; data: string }> = {};
     for (const [k, v] of this.weights) weights[k] = { shape: [...v.shape], data: float32ToBase64(v.dataSync() as Float32Array) };
-    return { config: this.config, steps: this.steps, weights };
+    const stats = this.descriptorStats && { mean: float32ToBase64(this.descriptorStats.mean), scale: float32ToBase64(this.descriptorStats.scale) };
+    return { config: this.config, steps: this.steps, weights, ...(stats ? { descriptorStats: stats } : {}) };
   }
 
   static fromJSON(record: CriticRecord): Critic {
@@ -262,6 +326,7 @@ export class Critic {
       tf.tidy(() => v.assign(tf.tensor(base64ToFloat32(saved.data, `critic ${k}`), saved.shape)));
     }
     critic.steps = record.steps;
+    if (record.descriptorStats) critic.descriptorStats = { mean: base64ToFloat32(record.descriptorStats.mean, 'critic descriptor mean'), scale: base64ToFloat32(record.descriptorStats.scale, 'critic descriptor scale') };
     return critic;
   }
 
@@ -275,4 +340,19 @@ export interface CriticRecord {
   config: CriticConfig;
   steps: number;
   weights: Record<string, { shape: number[]; data: string }>;
+  descriptorStats?: { mean: string; scale: string };
+}
+
+/** Per-entry mean and standard deviation (1 where an entry does not vary). */
+function standardisation(rows: readonly Float32Array[]): DescriptorStats {
+  const d = rows[0]?.length ?? 0;
+  const mean = new Float32Array(d);
+  const scale = new Float32Array(d).fill(1);
+  if (rows.length === 0) return { mean, scale };
+  for (const r of rows) r.forEach((x, k) => { mean[k] += x / rows.length; });
+  for (let k = 0; k < d; k++) {
+    const variance = rows.reduce((a, r) => a + (r[k] - mean[k]) ** 2, 0) / rows.length;
+    if (variance > 1e-12) scale[k] = Math.sqrt(variance);
+  }
+  return { mean, scale };
 }

@@ -13,3 +13,4 @@ export * from './metrics';
 export * from './annotator';
 export * from './degrade';
 export * from './tastes';
+export * from './descriptors';
