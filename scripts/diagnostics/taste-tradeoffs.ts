@@ -1,0 +1,77 @@
+/**
+ * What a taste costs the guarded world metrics among the base model's own samples:
+ *   npx tsx scripts/diagnostics/taste-tradeoffs.ts [--model small-p8] [--tastes lively,big,centred,smooth,examples/tastes/bright.mjs] [--cache DIR]
+ * For 256 pairs of base samples (two seeds of one prompt: bench:loop's critic warm-up pairs and its
+ * first DPO round's, read from its sample cache), the difference in taste score (in units of the
+ * taste's std over these videos) against the difference in each guarded metric: the correlation,
+ * and the least-squares slope — the metric change that comes with a +0.5 std move of the taste
+ * between two samples of one prompt. A round that moves the taste by preferring samples like the
+ * preferred ones inherits that change, so where it is larger than a round's noise (2 s.e. of a
+ * paired difference on 64 held-out items), "no regressions" conflicts with the taste itself.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../src/diffusion/sampler';
+import { useWasmBackend } from '../../src/engine/tf-node';
+import { checkpointFromBytes } from '../../src/model/checkpoint';
+import { GUARDED_METRICS } from '../../src/prefs/paired-stats';
+import { planPairs } from '../../src/prefs/pairs';
+import { videoMetrics } from '../../src/world/metrics';
+import { parsePrompt } from '../../src/world/prompt';
+import { tasteSpread } from '../../src/world/tastes';
+import { pickShape } from '../../src/world/video';
+import { parseArgs } from '../lib/args';
+import { trainingPrompts } from '../lib/loop/people';
+import { BaseSampleCache } from '../lib/loop/sample-cache';
+import { loadTaste, scoreOrThrow } from '../lib/taste-module';
+
+const args = parseArgs(process.argv.slice(2), { model: 'small-p8', tastes: 'lively,big,centred,smooth,examples/tastes/bright.mjs', cache: '', seed: '1' });
+
+async function main() {
+  await useWasmBackend();
+  const file = `public/models/${args.model}.safetensors`;
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  const { config, params } = checkpointFromBytes(bytes, file);
+  const cache = new BaseSampleCache(args.cache, createHash('sha256').update(bytes).digest('hex'));
+  const sampler = { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE };
+  const seed = Number(args.seed);
+  const shape = pickShape(config);
+  const store = new Map<string, Float32Array>();
+  const pairs = [
+    ...planPairs({ prompts: trainingPrompts(128, `critic:${seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'warm', firstFrame: false }),
+    ...planPairs({ prompts: trainingPrompts(128, `round:${seed}:dpo:1`), pairsPerPrompt: 1, round: 0, seed: seed * 100 + 1, sampler, idPrefix: 'r1', firstFrame: false }),
+  ];
+  await cache.pairVideos(config, params, pairs.slice(0, 128), store);
+  await cache.pairVideos(config, params, pairs.slice(128), store);
+  const video = (p: (typeof pairs)[number], v: 0 | 1) => ({ ...shape, data: store.get(p.videoIds[v])! });
+  const metrics = pairs.map((p) => [0, 1].map((v) => videoMetrics(video(p, v as 0 | 1), parsePrompt(p.prompt))));
+  const rows: Record<string, unknown>[] = [];
+  console.log(`| taste | within-prompt std (share) | ${GUARDED_METRICS.map((m) => `${m}: corr, per +0.5 std`).join(' | ')} |`);
+  console.log(`|---|---:|${GUARDED_METRICS.map(() => '---:').join('|')}|`);
+  for (const name of args.tastes.split(',')) {
+    const taste = await loadTaste(name.trim());
+    const scores = pairs.map((p) => [0, 1].map((v) => scoreOrThrow(taste, video(p, v as 0 | 1), p.prompt, p.seeds[v])));
+    const { std } = tasteSpread(scores.flat());
+    const dt = scores.map(([a, b]) => (a - b) / std);
+    const st = dt.reduce((s, x) => s + x * x, 0);
+    const cells: string[] = [];
+    const row: Record<string, unknown> = { taste: taste.name, within_prompt_share: Math.sqrt(st / (2 * dt.length)) };
+    for (const key of GUARDED_METRICS) {
+      const dm = metrics.map(([a, b]) => a[key] - b[key]);
+      const sm = dm.reduce((s, x) => s + x * x, 0);
+      const stm = dt.reduce((s, x, i) => s + x * dm[i], 0);
+      const corr = sm > 0 ? stm / Math.sqrt(st * sm) : 0;
+      const perHalf = (0.5 * stm) / st;
+      row[key] = { corr, per_half_std: perHalf };
+      cells.push(`${corr.toFixed(2)}, ${perHalf >= 0 ? '+' : ''}${perHalf.toPrecision(2)}`);
+    }
+    rows.push(row);
+    console.log(`| ${taste.name} | ${(row.within_prompt_share as number).toFixed(2)} | ${cells.join(' | ')} |`);
+  }
+  console.log(JSON.stringify({ model: config.name, pairs: pairs.length, rows }));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
