@@ -69,10 +69,17 @@ async function main() {
   const sure = verdicts.map((v, i) => ({ v, e: truth[i] })).filter(({ v }) => v.confidence >= bar);
   const sureAgree = sure.filter(({ v, e }) => v.preferred === (e.label > 0.5 ? 0 : 1)).length / Math.max(1, sure.length);
   const trainAgree = await critic.agreement(criticExamples(warm, warmLabels, store));
+  // Coverage and agreement at other confidence bars (the online round's threshold).
+  const bars = [0.5, 0.6, 0.7, 0.75, 0.8, 0.9].map((b) => {
+    const kept = verdicts.map((v, i) => ({ v, e: truth[i] })).filter(({ v }) => v.confidence >= b);
+    const right = kept.filter(({ v, e }) => v.preferred === (e.label > 0.5 ? 0 : 1)).length;
+    return { bar: b, share: kept.length / truth.length, agreement: kept.length ? right / kept.length : NaN };
+  });
   const result = {
     taste: taste.name, descriptors: args['pixels-only'] !== 'true', pairs: warm.length, critic_steps: Number(args['critic-steps']), weight_decay: Number(args['weight-decay']), critic_lr: Number(args['critic-lr']), label_noise: person.noise,
     person_label_accuracy: labelAccuracy(testLabels, test, store, taste, shape),
     critic_train_agreement: trainAgree.agreement, critic_agreement: all.agreement, sure_share: sure.length / truth.length, sure_agreement: sureAgree,
+    bars,
     final_loss: losses.slice(-20).reduce((a, b) => a + b, 0) / Math.min(20, losses.length), train_s: trainS,
   };
   console.log(JSON.stringify(result));
