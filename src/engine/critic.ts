@@ -44,9 +44,10 @@ export interface CriticConfig extends VideoShape {
 
 /**
  * Small on purpose: it learns from a few hundred noisy judgments. On 128 simulated judgments per
- * taste, hidden 32 / joint 32 / decay 1e-4 memorised them (100 % on its training pairs) and agreed
- * with the taste on new pairs 55–71 %; hidden 4 / joint 8 / decay 1e-2 agreed 65–76 % (lively, big,
- * centred, smooth), 81–87 % on the pairs it was sure of (scripts/diagnostics/critic-fit.ts).
+ * taste (lively, big, centred, smooth), with the descriptor, hidden 32 / joint 32 / decay 1e-4
+ * memorised them (100 % on its training pairs) and agreed with the taste on new pairs 53–71 %;
+ * hidden 4 / joint 8 / decay 1e-2 agreed 66–84 %, 69–89 % on the pairs it was ≥ 0.75 sure of
+ * (scripts/diagnostics/critic-fit.ts, docs/tastes.md).
  */
 export const DEFAULT_CRITIC_SIZES = { patchSize: 4, hidden: 4, textHidden: 16, jointHidden: 8 } as const;
 /** L2 penalty on the critic's weights (see DEFAULT_CRITIC_SIZES). */
@@ -175,7 +176,7 @@ export class Critic {
     const video = tf.concat([tf.mean(feats, 1), tf.max(feats, 1)], 1) as tf.Tensor2D; // [B, 2h]
     // 3. [B, V] x [V, th] → [B, th]
     const text = gelu(matmulBias(this.bagOfWords(prompts), this.w2('text.weight'), this.w1('text.bias')));
-    // 4. [B, 2h + th + 2h] x [·, j] → [B, j] x [j, 1] → [B]
+    // 4. [B, 2h + th + (2h + D) + D] x [·, j] → [B, j] x [j, 1] → [B], + [B, D] x [D, 1]
     const d = this.config.descriptors ?? 0;
     if (d > 0 && (!descriptors || descriptors.shape[0] !== b || descriptors.shape[1] !== d)) throw new Error(`Critic: expected descriptors [${b}, ${d}] for ${b} videos.`);
     const seen = d > 0 ? tf.concat([video, descriptors!], 1) : video;
