@@ -22,11 +22,9 @@
  * first round's pairs, the online critic's warm-up pairs): the same in every run with the same
  * checkpoint and sampler, so a sweep over round settings pays for them once.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../src/diffusion/sampler';
 import { useWasmBackend } from '../src/engine/tf-node';
-import { checkpointFromBytes } from '../src/model/checkpoint';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
@@ -35,6 +33,7 @@ import type { RoundHyperParameters, RoundMethod } from '../src/prefs/types';
 import { SIMULATED_PERSON } from '../src/world/annotator';
 import type { AggregateMetrics } from '../src/world/metrics';
 import { parseArgs } from './lib/args';
+import { readCheckpoint } from './lib/loop/base-pairs';
 import { HeldOut } from './lib/loop/held-out';
 import { printTable, type RoundResult } from './lib/loop/report';
 import { BaseSampleCache } from './lib/loop/sample-cache';
@@ -56,9 +55,8 @@ const num = (key: string, fallback?: number) => (args[key] === '' ? fallback : N
 function loadBase(): { config: ModelConfig; params: Params; source: string; digest: string } {
   const file = args.checkpoint || `public/models/${args.model}.safetensors`;
   if (fs.existsSync(file)) {
-    const bytes = new Uint8Array(fs.readFileSync(file));
-    const { config, params, metadata } = checkpointFromBytes(bytes, file);
-    return { config, params, source: `${file} (step ${metadata.step ?? '?'})`, digest: createHash('sha256').update(bytes).digest('hex') };
+    const { config, params, metadata, digest } = readCheckpoint(file);
+    return { config, params, source: `${file} (step ${metadata.step ?? '?'})`, digest };
   }
   if (args.model !== 'tiny') throw new Error(`${file} does not exist. Pretrain it first (npm run pretrain -- --config ${args.model}) or pass --checkpoint.`);
   console.warn(`${file} is missing: using an untrained tiny model (a smoke test of the loop, not a measurement).`);

@@ -9,21 +9,18 @@
  * the same pairs: the critic is useful to an online round only where it beats a coin and comes
  * near the person.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../src/diffusion/sampler';
 import { Critic, criticConfig, DEFAULT_CRITIC_SIZES, DEFAULT_CRITIC_WEIGHT_DECAY } from '../../src/engine/critic';
 import { useWasmBackend } from '../../src/engine/tf-node';
-import { checkpointFromBytes } from '../../src/model/checkpoint';
 import { criticExamples } from '../../src/prefs/critic-examples';
-import { planPairs } from '../../src/prefs/pairs';
 import { DEFAULT_ONLINE_CONFIDENCE } from '../../src/prefs/rounds';
 import type { PairwiseJudgment } from '../../src/prefs/types';
 import { SIMULATED_PERSON } from '../../src/world/annotator';
 import { pickShape } from '../../src/world/video';
 import { parseArgs } from '../lib/args';
+import { readCheckpoint, roundPairs, roundPrompts, warmUpPairs } from '../lib/loop/base-pairs';
 import { HeldOut } from '../lib/loop/held-out';
-import { labelAccuracy, simulatedJudgments, trainingPrompts } from '../lib/loop/people';
+import { labelAccuracy, simulatedJudgments } from '../lib/loop/people';
 import { BaseSampleCache } from '../lib/loop/sample-cache';
 import { loadTaste } from '../lib/taste-module';
 
@@ -35,9 +32,8 @@ const args = parseArgs(process.argv.slice(2), {
 async function main() {
   await useWasmBackend();
   const file = `public/models/${args.model}.safetensors`;
-  const bytes = new Uint8Array(fs.readFileSync(file));
-  const { config, params } = checkpointFromBytes(bytes, file);
-  const cache = new BaseSampleCache(args.cache, createHash('sha256').update(bytes).digest('hex'));
+  const { config, params, digest } = readCheckpoint(file);
+  const cache = new BaseSampleCache(args.cache, digest);
   const sampler = { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE };
   const seed = Number(args.seed);
   const taste = await loadTaste(args.taste);
@@ -46,8 +42,8 @@ async function main() {
   const shape = pickShape(config);
   const store = new Map<string, Float32Array>();
   // bench:loop's online warm-up pairs and its first DPO round's pairs (both in its sample cache).
-  const warm = planPairs({ prompts: trainingPrompts(Number(args.pairs), `critic:${seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'warm', firstFrame: false });
-  const test = planPairs({ prompts: trainingPrompts(128, `round:${seed}:dpo:1`), pairsPerPrompt: 1, round: 0, seed: seed * 100 + 1, sampler, idPrefix: 'test', firstFrame: false });
+  const warm = warmUpPairs(Number(args.pairs), seed, sampler, false, 'warm');
+  const test = roundPairs(roundPrompts(128, seed, 'dpo', 1), { policyRound: 0, seed, k: 1, sampler, firstFrame: false, idPrefix: 'test' });
   await cache.pairVideos(config, params, warm, store);
   await cache.pairVideos(config, params, test, store);
   const people = heldOut.person();

@@ -9,19 +9,15 @@
  * preferred ones inherits that change, so where it is larger than a round's noise (2 s.e. of a
  * paired difference on 64 held-out items), "no regressions" conflicts with the taste itself.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../src/diffusion/sampler';
 import { useWasmBackend } from '../../src/engine/tf-node';
-import { checkpointFromBytes } from '../../src/model/checkpoint';
 import { GUARDED_METRICS } from '../../src/prefs/paired-stats';
-import { planPairs } from '../../src/prefs/pairs';
 import { videoMetrics } from '../../src/world/metrics';
 import { parsePrompt } from '../../src/world/prompt';
 import { tasteSpread } from '../../src/world/tastes';
 import { pickShape } from '../../src/world/video';
 import { parseArgs } from '../lib/args';
-import { trainingPrompts } from '../lib/loop/people';
+import { readCheckpoint, roundPairs, roundPrompts, warmUpPairs } from '../lib/loop/base-pairs';
 import { BaseSampleCache } from '../lib/loop/sample-cache';
 import { loadTaste, scoreOrThrow } from '../lib/taste-module';
 
@@ -30,16 +26,15 @@ const args = parseArgs(process.argv.slice(2), { model: 'small-p8', tastes: 'live
 async function main() {
   await useWasmBackend();
   const file = `public/models/${args.model}.safetensors`;
-  const bytes = new Uint8Array(fs.readFileSync(file));
-  const { config, params } = checkpointFromBytes(bytes, file);
-  const cache = new BaseSampleCache(args.cache, createHash('sha256').update(bytes).digest('hex'));
+  const { config, params, digest } = readCheckpoint(file);
+  const cache = new BaseSampleCache(args.cache, digest);
   const sampler = { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE };
   const seed = Number(args.seed);
   const shape = pickShape(config);
   const store = new Map<string, Float32Array>();
   const pairs = [
-    ...planPairs({ prompts: trainingPrompts(128, `critic:${seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler, idPrefix: 'warm', firstFrame: false }),
-    ...planPairs({ prompts: trainingPrompts(128, `round:${seed}:dpo:1`), pairsPerPrompt: 1, round: 0, seed: seed * 100 + 1, sampler, idPrefix: 'r1', firstFrame: false }),
+    ...warmUpPairs(128, seed, sampler, false, 'warm'),
+    ...roundPairs(roundPrompts(128, seed, 'dpo', 1), { policyRound: 0, seed, k: 1, sampler, firstFrame: false, idPrefix: 'r1' }),
   ];
   await cache.pairVideos(config, params, pairs.slice(0, 128), store);
   await cache.pairVideos(config, params, pairs.slice(128), store);

@@ -10,11 +10,11 @@ import type { ModelConfig } from '../../../src/model/config';
 import type { Params } from '../../../src/model/params';
 import { criticExamples } from '../../../src/prefs/critic-examples';
 import { criticLabeller } from '../../../src/prefs/online';
-import { planPairs } from '../../../src/prefs/pairs';
 import type { Judgment, Pair, RoundHyperParameters, RoundRecord } from '../../../src/prefs/types';
 import { pickShape } from '../../../src/world/video';
 import type { HeldOut } from './held-out';
-import { labelAccuracy, simulatedJudgments, trainingPrompts } from './people';
+import { roundPairs, roundPrompts, warmUpPairs } from './base-pairs';
+import { labelAccuracy, simulatedJudgments } from './people';
 import { roundLine, type RoundResult } from './report';
 import type { BaseSampleCache } from './sample-cache';
 
@@ -60,7 +60,7 @@ export async function runVariant(o: VariantOptions): Promise<RoundResult[]> {
   try {
     // Online: the critic starts from `pairs` people-labelled base pairs (OnlineVPO's reward model is trained first).
     if (variant === 'online') {
-      const warm = planPairs({ prompts: trainingPrompts(o.pairs, `critic:${o.seed}`), pairsPerPrompt: 1, round: 0, seed: 7, sampler: o.sampler, idPrefix: 'critic-warmup', firstFrame: o.firstFrame });
+      const warm = warmUpPairs(o.pairs, o.seed, o.sampler, o.firstFrame);
       await o.cache.pairVideos(config, o.baseParams, warm, store);
       const warmJudgments = simulatedJudgments(warm, store, person, shape, 0, 'critic-warmup');
       humanLabels += warm.length;
@@ -70,7 +70,7 @@ export async function runVariant(o: VariantOptions): Promise<RoundResult[]> {
 
     /** 3a. On-policy pairs labelled by the simulated person, one round of DPO or KTO. */
     const peopleRound = async (k: number, prompts: string[]): Promise<Labelled> => {
-      const fresh = planPairs({ prompts, pairsPerPrompt: 1, round: policy.round, seed: o.seed * 100 + k, sampler: o.sampler, idPrefix: `${variant}-r${k}`, firstFrame: o.firstFrame });
+      const fresh = roundPairs(prompts, { policyRound: policy.round, seed: o.seed, k, sampler: o.sampler, firstFrame: o.firstFrame, idPrefix: `${variant}-r${k}` });
       let t = performance.now();
       if (policy.round === 0) await o.cache.pairVideos(config, policy.params, fresh, store);
       else await samplePairVideos(config, policy.params, fresh, store);
@@ -109,7 +109,7 @@ export async function runVariant(o: VariantOptions): Promise<RoundResult[]> {
 
     for (let k = 1; k <= o.rounds; k++) {
       const tRound = performance.now();
-      const prompts = trainingPrompts(o.pairs, `round:${o.seed}:${variant}:${k}`);
+      const prompts = roundPrompts(o.pairs, o.seed, variant, k);
       const done = variant === 'online' ? await onlineRound(k, prompts, tRound) : await peopleRound(k, prompts);
       const { record } = done;
       records.push(record);
