@@ -9,7 +9,6 @@
  * the same pairs: the critic is useful to an online round only where it beats a coin and comes
  * near the person.
  */
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../src/diffusion/sampler';
 import { Critic, criticConfig, DEFAULT_CRITIC_SIZES, DEFAULT_CRITIC_WEIGHT_DECAY } from '../../src/engine/critic';
 import { useWasmBackend } from '../../src/engine/tf-node';
 import { criticExamples } from '../../src/prefs/critic-examples';
@@ -18,10 +17,9 @@ import type { PairwiseJudgment } from '../../src/prefs/types';
 import { SIMULATED_PERSON } from '../../src/world/annotator';
 import { pickShape } from '../../src/world/video';
 import { parseArgs } from '../lib/args';
-import { readCheckpoint, roundPairs, roundPrompts, warmUpPairs } from '../lib/loop/base-pairs';
+import { diagnosticBase } from '../lib/loop/base-pairs';
 import { HeldOut } from '../lib/loop/held-out';
 import { labelAccuracy, simulatedJudgments } from '../lib/loop/people';
-import { BaseSampleCache } from '../lib/loop/sample-cache';
 import { loadTaste } from '../lib/taste-module';
 
 const args = parseArgs(process.argv.slice(2), {
@@ -31,21 +29,14 @@ const args = parseArgs(process.argv.slice(2), {
 
 async function main() {
   await useWasmBackend();
-  const file = `public/models/${args.model}.safetensors`;
-  const { config, params, digest } = readCheckpoint(file);
-  const cache = new BaseSampleCache(args.cache, digest);
-  const sampler = { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE };
   const seed = Number(args.seed);
+  const store = new Map<string, Float32Array>();
+  // bench:loop's online warm-up pairs train the critic; its first DPO round's pairs test it.
+  const { config, params, cache, sampler, warm, firstRound: test } = await diagnosticBase(args.model, args.cache, seed, Number(args.pairs), store);
   const taste = await loadTaste(args.taste);
   const person = { ...SIMULATED_PERSON, noise: Number(args['label-noise']), seed };
   const heldOut = await HeldOut.prepare({ config, baseParams: params, sampler, taste, person, evalCount: 64, heldOutPairs: 32, firstFrame: false, cache });
   const shape = pickShape(config);
-  const store = new Map<string, Float32Array>();
-  // bench:loop's online warm-up pairs and its first DPO round's pairs (both in its sample cache).
-  const warm = warmUpPairs(Number(args.pairs), seed, sampler, false, 'warm');
-  const test = roundPairs(roundPrompts(128, seed, 'dpo', 1), { policyRound: 0, seed, k: 1, sampler, firstFrame: false, idPrefix: 'test' });
-  await cache.pairVideos(config, params, warm, store);
-  await cache.pairVideos(config, params, test, store);
   const people = heldOut.person();
   const warmLabels = simulatedJudgments(warm, store, people, shape, 0, 'critic-warmup');
   const testLabels = simulatedJudgments(test, store, people, shape, 1, 'test') as PairwiseJudgment[];

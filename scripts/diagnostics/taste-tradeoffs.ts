@@ -9,7 +9,6 @@
  * preferred ones inherits that change, so where it is larger than a round's noise (2 s.e. of a
  * paired difference on 64 held-out items), "no regressions" conflicts with the taste itself.
  */
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../../src/diffusion/sampler';
 import { useWasmBackend } from '../../src/engine/tf-node';
 import { GUARDED_METRICS } from '../../src/prefs/paired-stats';
 import { videoMetrics } from '../../src/world/metrics';
@@ -17,27 +16,17 @@ import { parsePrompt } from '../../src/world/prompt';
 import { tasteSpread } from '../../src/world/tastes';
 import { pickShape } from '../../src/world/video';
 import { parseArgs } from '../lib/args';
-import { readCheckpoint, roundPairs, roundPrompts, warmUpPairs } from '../lib/loop/base-pairs';
-import { BaseSampleCache } from '../lib/loop/sample-cache';
+import { diagnosticBase } from '../lib/loop/base-pairs';
 import { loadTaste, scoreOrThrow } from '../lib/taste-module';
 
 const args = parseArgs(process.argv.slice(2), { model: 'small-p8', tastes: 'lively,big,centred,smooth,examples/tastes/bright.mjs', cache: '', seed: '1' });
 
 async function main() {
   await useWasmBackend();
-  const file = `public/models/${args.model}.safetensors`;
-  const { config, params, digest } = readCheckpoint(file);
-  const cache = new BaseSampleCache(args.cache, digest);
-  const sampler = { steps: DEFAULT_SAMPLE_STEPS, guidance: DEFAULT_GUIDANCE };
-  const seed = Number(args.seed);
-  const shape = pickShape(config);
   const store = new Map<string, Float32Array>();
-  const pairs = [
-    ...warmUpPairs(128, seed, sampler, false, 'warm'),
-    ...roundPairs(roundPrompts(128, seed, 'dpo', 1), { policyRound: 0, seed, k: 1, sampler, firstFrame: false, idPrefix: 'r1' }),
-  ];
-  await cache.pairVideos(config, params, pairs.slice(0, 128), store);
-  await cache.pairVideos(config, params, pairs.slice(128), store);
+  const { config, warm, firstRound } = await diagnosticBase(args.model, args.cache, Number(args.seed), 128, store);
+  const shape = pickShape(config);
+  const pairs = [...warm, ...firstRound];
   const video = (p: (typeof pairs)[number], v: 0 | 1) => ({ ...shape, data: store.get(p.videoIds[v])! });
   const metrics = pairs.map((p) => [0, 1].map((v) => videoMetrics(video(p, v as 0 | 1), parsePrompt(p.prompt))));
   const rows: Record<string, unknown>[] = [];
