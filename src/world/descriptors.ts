@@ -18,11 +18,21 @@ export const DESCRIPTOR_SIZE = DESCRIPTOR_NAMES.length;
 /** Distance from the frame centre a frame without an object counts as (a corner is 0.71). */
 const LOST_DISTANCE = Math.SQRT1_2;
 
+/**
+ * The object centroid's mean distance from the frame centre (the `centred` taste is minus this);
+ * frames without an object count as far away, so a vanishing object is not "centred".
+ */
+export function centreDistance(track: ObjectTrack): number {
+  return mean(track.map((f) => (f.found ? Math.hypot(f.cx - 0.5, f.cy - 0.5) : LOST_DISTANCE)));
+}
+
 const std = (xs: readonly number[]) => {
   if (xs.length < 2) return 0;
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length);
 };
+
+const meanOr0 = (xs: readonly number[]) => (xs.length ? mean(xs) : 0);
 
 const luma = (r: number, g: number, b: number) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 
@@ -48,20 +58,20 @@ export function videoDescriptor(video: Video, track: ObjectTrack): Float32Array 
   }
   const values = [
     found.length / Math.max(1, track.length),
-    found.length ? mean(found.map((f) => f.area)) : 0,
+    meanOr0(found.map((f) => f.area)),
     std(found.map((f) => f.area)),
-    growth.length ? mean(growth) : 0,
-    travel.length ? mean(travel) : 0,
+    meanOr0(growth),
+    meanOr0(travel),
     std(travel),
-    accel.length ? mean(accel) : 0,
-    mean(track.map((f) => (f.found ? Math.hypot(f.cx - 0.5, f.cy - 0.5) : LOST_DISTANCE))),
-    found.length ? mean(found.map((f) => f.cx - 0.5)) : 0,
-    found.length ? mean(found.map((f) => f.cy - 0.5)) : 0,
+    meanOr0(accel),
+    centreDistance(track),
+    meanOr0(found.map((f) => f.cx - 0.5)),
+    meanOr0(found.map((f) => f.cy - 0.5)),
     rotation(3),
     rotation(4),
-    ...[0, 1, 2].map((c) => (found.length ? mean(found.map((f) => f.rgb[c])) : 0)),
+    ...[0, 1, 2].map((c) => meanOr0(found.map((f) => f.rgb[c]))),
     lum / (frames * height * width),
-    found.length ? mean(found.map((f) => luma(f.background[0], f.background[1], f.background[2]))) : 0,
+    meanOr0(found.map((f) => luma(f.background[0], f.background[1], f.background[2]))),
     frames > 1 ? motion / ((frames - 1) * n) : 0,
     frames > 2 ? flicker / ((frames - 2) * n) : 0,
   ];

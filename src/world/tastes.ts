@@ -3,6 +3,7 @@
 // model; the others vary among the base model's own samples of one prompt, so preference rounds
 // have something to move. A researcher's own taste is any function of the same signature (see
 // scripts/lib/taste-module.ts and examples/tastes/).
+import { centreDistance } from './descriptors';
 import { detectObject, foundFrames, type ObjectTrack } from './detect';
 import { mean } from './math';
 import { qualityScore, videoMetrics } from './metrics';
@@ -19,8 +20,6 @@ export interface Taste {
   score: TasteFunction;
 }
 
-/** Distance of a centroid from the frame centre that scores as "not found" (a corner is 0.71). */
-const NOT_FOUND_DISTANCE = Math.SQRT1_2;
 
 const onTrack = (f: (track: ObjectTrack, video: Video, prompt: string) => number): TasteFunction =>
   (video, prompt) => f(detectObject(video), video, prompt);
@@ -47,10 +46,7 @@ export const BUILTIN_TASTES: readonly Taste[] = [
   {
     name: 'centred',
     description: "the object near the frame's centre: minus the centroid's mean distance from it",
-    score: onTrack((track) => {
-      // Frames without an object count as far away, so a vanishing object is not "centred".
-      return -mean(track.map((f) => (f.found ? Math.hypot(f.cx - 0.5, f.cy - 0.5) : NOT_FOUND_DISTANCE)));
-    }),
+    score: onTrack((track) => -centreDistance(track)),
   },
   {
     name: 'smooth',
