@@ -13,6 +13,7 @@ import { checkpointFromBytes } from '../src/model/checkpoint';
 import { parseArgs } from './lib/args';
 import { stepFixture } from './lib/step-fixture';
 import { useWasmBackend } from '../src/engine/tf-node';
+import { restoreCopyingIdentity, shareIdentityOnWasm } from '../src/engine/wasm-identity';
 
 const args = parseArgs(process.argv.slice(2), {
   against: '', model: 'small', pairs: '8', videos: '8', runs: '3', sampler: 'dpm++2m', steps: '12', 'against-sampler': 'euler', 'against-steps': '24', json: '',
@@ -26,6 +27,12 @@ interface Tree {
   roundHyper: typeof import('../src/prefs/rounds').roundHyper;
   sampleVideos: typeof import('../src/diffusion/sampler').sampleVideos;
   sampler: { sampler: string; steps: number };
+  /**
+   * The tfjs-wasm kernels the tree runs with. Both trees share one kernel registry, so the
+   * zero-copy Identity (src/engine/wasm-identity.ts) is installed before each run of a tree that
+   * has it and tfjs-wasm's copying one restored before each run of a tree that predates it.
+   */
+  kernels: () => void;
 }
 
 async function load(dir: string, name: string, sampler: string, steps: number): Promise<Tree> {
@@ -37,6 +44,7 @@ async function load(dir: string, name: string, sampler: string, steps: number): 
     roundHyper: (await from('src/prefs/rounds.ts')).roundHyper,
     sampleVideos: (await from('src/diffusion/sampler.ts')).sampleVideos,
     sampler: { sampler, steps },
+    kernels: fs.existsSync(path.resolve(dir, 'src/engine/wasm-identity.ts')) ? shareIdentityOnWasm : restoreCopyingIdentity,
   };
 }
 
@@ -67,6 +75,7 @@ async function main() {
   const secondsPerVideo: number[][] = [[], []];
   for (let run = 0; run <= Number(args.runs); run++) {
     for (const [i, tree] of trees.entries()) {
+      tree.kernels();
       const ms = await step(tree);
       const s = await sample(tree);
       if (run > 0) { // run 0 warms up

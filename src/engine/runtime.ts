@@ -18,6 +18,7 @@ import { SamplingCancelled, sampleVideos } from '../diffusion/sampler';
 import { PromptError } from '../world/prompt';
 import { videoToUint8 } from '../world/video';
 import type { BackendName, ErrorKind } from './protocol';
+import { shareIdentityOnWasm } from './wasm-identity';
 
 export type { BackendName };
 
@@ -59,6 +60,7 @@ async function activate(name: BackendName): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
+    if (ok && name === 'wasm') shareIdentityOnWasm(); // saved-for-gradient clones share memory
     return ok;
   } catch {
     return false;

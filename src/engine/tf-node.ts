@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setAttentionImplementation } from '../model/attention';
 import { attention2d } from '../model/attention-2d';
+import { shareIdentityOnWasm } from './wasm-identity';
 
 // Node only (scripts and unit tests): the studio's worker starts its backend in runtime.ts.
 
@@ -11,7 +12,8 @@ import { attention2d } from '../model/attention-2d';
  * tfjs in Node on the WASM backend (SIMD, one thread): ~25 GFLOP/s on plain 2-D matmuls here,
  * ~30× tfjs's CPU backend. Scripts and unit tests that run the model call this first. It sets the
  * attention path `selectKernels('wasm')` sets in the studio (src/kernels, which tsx cannot load:
- * its WGSL sources are `?raw` imports): attention as 2-D matmuls (src/model/attention-2d.ts).
+ * its WGSL sources are `?raw` imports): attention as 2-D matmuls (src/model/attention-2d.ts), and
+ * the zero-copy Identity the worker installs too (src/engine/wasm-identity.ts).
  */
 export async function useWasmBackend(): Promise<void> {
   if (tf.getBackend() === 'wasm') return;
@@ -20,6 +22,7 @@ export async function useWasmBackend(): Promise<void> {
   setWasmPaths(dist);
   if (!(await tf.setBackend('wasm'))) throw new Error('Could not initialise the tfjs WASM backend');
   await tf.ready();
+  shareIdentityOnWasm();
   setAttentionImplementation(attention2d);
 }
 
