@@ -1,8 +1,9 @@
 /**
  * A round's two costs, this tree against another checkout (a git worktree of an older commit) in
- * the same process, runs alternating: one DPO step (trainRound, default hyper-parameters at
- * --pairs pairs) and sampling --videos videos (CFG), each side with its own sampler settings.
- *   npm run bench:cost -- --against ../wt-bcda523 [--model small] [--pairs 8] [--videos 8] [--runs 3]
+ * the same process, runs alternating: a DPO step (trainRound, default hyper-parameters at --pairs
+ * pairs; the median step of a short round after its first) and sampling --videos videos (CFG),
+ * each side with its own sampler settings.
+ *   npm run bench:cost -- --against ../wt-bcda523 [--model small] [--pairs 8] [--videos 8] [--runs 3] [--round-steps 3]
  *                         [--sampler dpm++2m --steps 12] [--against-sampler euler --against-steps 24] [--json FILE]
  * Both trees must resolve @tensorflow/tfjs to the same files (a node_modules symlink), so they share
  * one engine and one backend. Reports medians and the ratio against/this.
@@ -16,7 +17,7 @@ import { useWasmBackend } from '../src/engine/tf-node';
 import { restoreCopyingIdentity, shareIdentityOnWasm } from '../src/engine/wasm-identity';
 
 const args = parseArgs(process.argv.slice(2), {
-  against: '', model: 'small', pairs: '8', videos: '8', runs: '3', sampler: 'dpm++2m', steps: '12', 'against-sampler': 'euler', 'against-steps': '24', json: '',
+  against: '', model: 'small', pairs: '8', videos: '8', runs: '3', sampler: 'dpm++2m', steps: '12', 'against-sampler': 'euler', 'against-steps': '24', 'round-steps': '3', json: '',
 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -28,11 +29,27 @@ interface Tree {
   sampleVideos: typeof import('../src/diffusion/sampler').sampleVideos;
   sampler: { sampler: string; steps: number };
   /**
-   * The tfjs-wasm kernels the tree runs with. Both trees share one kernel registry, so the
-   * zero-copy Identity (src/engine/wasm-identity.ts) is installed before each run of a tree that
-   * has it and tfjs-wasm's copying one restored before each run of a tree that predates it.
+   * Installs what the tree runs with on wasm before each of its runs: its attention implementation
+   * and its Identity kernel (both trees share one kernel registry: the zero-copy Identity of
+   * src/engine/wasm-identity.ts for a tree that has it, tfjs-wasm's copying one for an older tree).
    */
   kernels: () => void;
+}
+
+/**
+ * What the tree's own `useWasmBackend` would set up. Each tree has its own attention module (its
+ * own active implementation), which this process's `useWasmBackend` never touches: a tree that has
+ * attention as 2-D matmuls gets it here, an older one keeps its reference attention.
+ */
+async function wasmKernels(dir: string): Promise<() => void> {
+  const file = (name: string) => path.resolve(dir, name);
+  const identity = fs.existsSync(file('src/engine/wasm-identity.ts')) ? shareIdentityOnWasm : restoreCopyingIdentity;
+  const attention = await import(file('src/model/attention.ts'));
+  const implementation = fs.existsSync(file('src/model/attention-2d.ts')) ? (await import(file('src/model/attention-2d.ts'))).attention2d : attention.referenceAttention;
+  return () => {
+    identity();
+    attention.setAttentionImplementation(implementation);
+  };
 }
 
 async function load(dir: string, name: string, sampler: string, steps: number): Promise<Tree> {
@@ -44,7 +61,7 @@ async function load(dir: string, name: string, sampler: string, steps: number): 
     roundHyper: (await from('src/prefs/rounds.ts')).roundHyper,
     sampleVideos: (await from('src/diffusion/sampler.ts')).sampleVideos,
     sampler: { sampler, steps },
-    kernels: fs.existsSync(path.resolve(dir, 'src/engine/wasm-identity.ts')) ? shareIdentityOnWasm : restoreCopyingIdentity,
+    kernels: await wasmKernels(dir),
   };
 }
 
@@ -60,10 +77,13 @@ async function main() {
     await load(args.against, `against (${args.against})`, args['against-sampler'], Number(args['against-steps'])),
     await load('.', 'this tree', args.sampler, Number(args.steps)),
   ];
+  // A step as a round runs it: a round of --round-steps steps, the median of all but its first
+  // (which also creates the fresh adapter's tensors and operators; 1 measures that first step).
+  const roundSteps = Number(args['round-steps']);
   const step = async (tree: Tree) => {
-    const hyper = tree.roundHyper({ steps: 1, batchSize: pairs });
+    const hyper = tree.roundHyper({ steps: roundSteps, batchSize: pairs });
     const { metrics } = await tree.trainRound({ config, policy: new tree.Policy(config, params), hyper, roundIndex: 1, slots, sft });
-    return metrics[0].ms;
+    return median(metrics.slice(roundSteps > 1 ? 1 : 0).map((m) => m.ms));
   };
   const sample = async (tree: Tree) => {
     const t0 = performance.now();
@@ -74,7 +94,11 @@ async function main() {
   const stepMs: number[][] = [[], []];
   const secondsPerVideo: number[][] = [[], []];
   for (let run = 0; run <= Number(args.runs); run++) {
-    for (const [i, tree] of trees.entries()) {
+    // Order alternates (against first, then this tree first) so that whatever the first or second
+    // place in a run costs (a warmer cache, the other core's load) falls on both trees alike.
+    const order = run % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const tree = trees[i];
       tree.kernels();
       const ms = await step(tree);
       const s = await sample(tree);
@@ -87,7 +111,7 @@ async function main() {
   }
   const rows = trees.map((tree, i) => ({ tree: tree.name, sampler: `${tree.sampler.sampler} ${tree.sampler.steps}`, step_ms: median(stepMs[i]), step_runs_ms: stepMs[i], seconds_per_video: median(secondsPerVideo[i]), video_runs_s: secondsPerVideo[i] }));
   const ratios = { dpo_step: rows[0].step_ms / rows[1].step_ms, seconds_per_video: rows[0].seconds_per_video / rows[1].seconds_per_video };
-  console.log(`\n\n${args.model}, a DPO step of ${pairs} pairs (+ ${Math.ceil(pairs / 2)} SFT samples) and ${videos} videos sampled at once (CFG 2), medians of ${args.runs}, alternating\n`);
+  console.log(`\n\n${args.model}, a DPO step of ${pairs} pairs (+ ${Math.ceil(pairs / 2)} SFT samples) and ${videos} videos sampled at once (CFG 2), steps ${roundSteps > 1 ? `2–${roundSteps} of a round` : '1 of a round'}, medians of ${args.runs} runs, alternating\n`);
   console.log('| tree | sampler | DPO step | s/video |\n|---|---|---:|---:|');
   for (const r of rows) console.log(`| ${r.tree} | ${r.sampler} | ${r.step_ms.toFixed(0)} ms | ${r.seconds_per_video.toFixed(2)} |`);
   console.log(`\nratio against/this: DPO step ${ratios.dpo_step.toFixed(2)}×, seconds per video ${ratios.seconds_per_video.toFixed(2)}×`);

@@ -95,10 +95,37 @@ export function linear(params: Params, name: string, x: tf.Tensor2D, hooks?: Lin
   return y;
 }
 
+/**
+ * (x − mean) / √(variance + eps) over the last axis, with its gradient written out:
+ * dx = r · (dy − mean(dy) − y · mean(dy ⊙ y)), r = 1/√(variance + eps). tfjs's own gradient of the
+ * same expression runs ~15 full-size kernels through moments, sub and rsqrt, two of them on
+ * `ones` tensors tfjs fills in JavaScript (the gradient of mean); this one runs 6 and saves y and r.
+ */
+function normalizeOp(eps: number) {
+  return tf.customGrad(((x: tf.Tensor2D, save: SaveFn) => {
+    const xc = tf.sub(x, tf.mean(x, -1, true));
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps));
+    const y = tf.mul(xc, r) as tf.Tensor2D;
+    save([y, r]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [ys, rs] = saved;
+        const meanDy = tf.mean(dy, -1, true);
+        const meanDyY = tf.mean(tf.mul(dy, ys), -1, true);
+        return tf.mul(tf.sub(tf.sub(dy, meanDy), tf.mul(ys, meanDyY)), rs);
+      },
+    };
+  }) as unknown as CustomGradFn);
+}
+
+const normalizers = new Map<number, ReturnType<typeof normalizeOp>>();
+
 /** LayerNorm over the last axis, optionally with affine `${name}.weight/.bias`. eps as PyTorch's default. */
 export function layerNorm(x: tf.Tensor2D, params?: Params, name?: string, eps = 1e-5): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as tf.Tensor2D;
+  let normalize = normalizers.get(eps);
+  if (!normalize) normalizers.set(eps, (normalize = normalizeOp(eps)));
+  let y = normalize(x) as tf.Tensor2D;
   if (params && name) {
     y = tf.add(tf.mul(y, params.get(`${name}.weight`)!), params.get(`${name}.bias`)!) as tf.Tensor2D;
   }
