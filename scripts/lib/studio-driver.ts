@@ -22,8 +22,9 @@ export async function openTab(page: Page, name: 'Generate' | 'Rank' | 'Train' | 
 }
 
 /** Type prompts, choose few sampler steps (SwiftShader is slow), generate, wait for the pairs. */
-export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number; timeoutMs?: number }): Promise<void> {
+export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number; timeoutMs?: number; solver?: 'euler' | 'dpm++2m' }): Promise<void> {
   await openTab(page, 'Generate');
+  if (opts.solver) await page.getByRole('combobox', { name: 'Solver' }).selectOption(opts.solver);
   await page.getByRole('textbox', { name: 'Prompts' }).fill(prompts.join('\n'));
   await page.getByRole('spinbutton', { name: 'Pairs per prompt' }).fill(String(opts.pairsPerPrompt ?? 1));
   await page.getByRole('spinbutton', { name: 'Sampler steps' }).fill(String(opts.steps));

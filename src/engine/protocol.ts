@@ -1,6 +1,7 @@
 // Messages between the page and the engine worker (docs/architecture.md §1: UI → store → engine worker →
 // tfjs; results come back as events). Plain types only: the page imports this file, so it must
 // never pull in tfjs.
+import type { SamplerName } from '../diffusion/sampler-defaults';
 import type { ModelConfig } from '../model/config';
 import type { Judgment, LoraSnapshot, Pair, RoundHyperParameters, RoundRecord, StepMetrics, VideoIndex } from '../prefs/types';
 
@@ -44,6 +45,8 @@ export interface GenerateRequest {
   seed: number;
   steps?: number;
   guidance?: number;
+  /** The ODE solver (default DEFAULT_SAMPLER, Euler). */
+  solver?: SamplerName;
   /** HuViDPO first-frame mode: frame 0 given, [H, W, 3] uint8. */
   firstFrame?: Uint8Array | null;
   round?: number;

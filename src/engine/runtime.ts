@@ -14,7 +14,7 @@ import { selectKernels } from '../kernels';
 import { CheckpointError, checkpointFromBytes } from '../model/checkpoint';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
-import { SamplingCancelled, sampleVideos } from '../diffusion/sampler';
+import { SamplingCancelled, sampleVideos, type SamplerName } from '../diffusion/sampler';
 import { PromptError } from '../world/prompt';
 import { videoToUint8 } from '../world/video';
 import type { BackendName, ErrorKind } from './protocol';
@@ -100,6 +100,7 @@ export async function fetchCheckpoint(url: string, fileName: string): Promise<Ui
 export interface GenerateOptions {
   steps?: number;
   guidance?: number;
+  solver?: SamplerName;
   /** HuViDPO first-frame mode: frame 0, [H, W, 3] in [-1, 1]. */
   firstFrame?: Float32Array | null;
   onProgress?: (done: number, total: number) => void;
@@ -114,6 +115,7 @@ export async function generateVideo(model: Pick<LoadedModel, 'config' | 'params'
     seeds: [seed],
     steps: opts.steps,
     guidance: opts.guidance,
+    sampler: opts.solver,
     firstFrames: [opts.firstFrame ?? null],
     onStep: (done, total) => {
       opts.onProgress?.(done, total);

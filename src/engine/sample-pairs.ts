@@ -30,7 +30,7 @@ export async function samplePairVideos(config: ModelConfig, params: Params, pair
     if (opts.shouldCancel?.()) break;
     const first = pairs[start];
     let end = start + 1;
-    while (end < pairs.length && end - start < batch && pairs[end].sampler.steps === first.sampler.steps && pairs[end].sampler.guidance === first.sampler.guidance) end++;
+    while (end < pairs.length && end - start < batch && pairs[end].sampler.steps === first.sampler.steps && pairs[end].sampler.guidance === first.sampler.guidance && pairs[end].sampler.solver === first.sampler.solver) end++;
     const chunk = pairs.slice(start, end);
     const firstFrames = chunk.flatMap((p) => {
       const frame = firstFrameOf(p, shape, opts.images);
@@ -41,6 +41,7 @@ export async function samplePairVideos(config: ModelConfig, params: Params, pair
       seeds: chunk.flatMap((p) => p.seeds),
       steps: first.sampler.steps,
       guidance: first.sampler.guidance,
+      sampler: first.sampler.solver,
       firstFrames: firstFrames.some((f) => f) ? firstFrames : undefined,
     });
     chunk.forEach((p, i) => {

@@ -174,7 +174,7 @@ export class EngineSession {
       const firstFrame = request.firstFrame ? this.firstFrameOf(request.firstFrame, model.config) : null;
       const started = performance.now();
       const data = await generateVideo({ config: model.config, params }, request.prompt, request.seed, {
-        steps: request.steps, guidance: request.guidance, firstFrame,
+        steps: request.steps, guidance: request.guidance, solver: request.solver, firstFrame,
         onProgress: (done, total) => post({ type: 'progress', id, done, total }),
         shouldCancel: () => this.stopping(id),
       });

@@ -7,6 +7,8 @@
 // in a video store (IndexedDB in the studio, a Map in Node), because JSON is a poor container for
 // megabytes of floats.
 
+import type { SamplerName } from '../diffusion/sampler-defaults';
+
 /** Who made a judgment: a person, the learned critic, or the world's simulated annotator. */
 export type AnnotatorKind = 'human' | 'critic' | 'simulated';
 
@@ -29,6 +31,8 @@ export type FirstFrameRef = { kind: 'rendered'; seed: number } | { kind: 'image'
 export interface SamplerSettings {
   steps: number;
   guidance: number;
+  /** The ODE solver (src/diffusion/sampler.ts); absent (records made before it was a choice): Euler. */
+  solver?: SamplerName;
 }
 
 /**

@@ -41,6 +41,19 @@ for (const [label, query] of [['automatic backend', ''], ['WebGPU backend', '&ba
   });
 }
 
+test('the solver choice: a pair sampled with DPM-Solver++(2M); the choice survives a reload and Compare names it', async ({ page }) => {
+  await openReady(page);
+  await expect(page.getByRole('combobox', { name: 'Solver' })).toHaveValue('euler');
+  await generatePairs(page, ['a red circle moves left'], { steps: 4, expectTotal: 1, solver: 'dpm++2m' });
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await page.reload();
+  await openReady(page);
+  await expect(page.getByRole('combobox', { name: 'Solver' })).toHaveValue('dpm++2m');
+  await expect(page.getByTestId('pair-count')).toContainText('1 pair in the project');
+  await openTab(page, 'Compare');
+  await expect(page.getByText(/sampler steps \(DPM-Solver\+\+\(2M\)\)/)).toBeVisible();
+});
+
 test('an unknown colour in the prompt is an error that names the word', async ({ page }) => {
   await openReady(page);
   await page.getByRole('textbox', { name: 'Prompts' }).fill('a magenta circle moves left');

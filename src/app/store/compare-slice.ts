@@ -7,6 +7,7 @@ import { formatPrompt, type PromptSpec } from '../../world/prompt';
 import { videoFromUint8 } from '../../world/video';
 import { meanInterval } from '../../prefs/win-rate';
 import { EngineError } from '../engine-requests';
+import { DEFAULT_SAMPLER, type SamplerName } from '../../diffusion/sampler-defaults';
 import { advanceJob, samplerFormProblem, startJob, type JobProgress } from './pairs-slice';
 import type { SliceCreator } from './types';
 
@@ -39,10 +40,12 @@ export interface CompareSetup {
   count: number;
   steps: number;
   guidance: number;
+  /** Absent in setups stored before the solver was a choice: Euler. */
+  solver?: SamplerName;
 }
 
 export function sameSetup(a: CompareSetup, b: CompareSetup): boolean {
-  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance;
+  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance && (a.solver ?? DEFAULT_SAMPLER) === (b.solver ?? DEFAULT_SAMPLER);
 }
 
 export interface CompareSlice {
@@ -106,7 +109,7 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (deps) => (set, ge
             if (stopRequested) throw new EngineError('Compare cancelled', 'cancelled');
             const base = (r * items.length + i) * setup.steps;
             const answer = await deps.engine.request(
-              { type: 'generate', prompt: item.prompt, seed: item.seed, steps: setup.steps, guidance: setup.guidance, round },
+              { type: 'generate', prompt: item.prompt, seed: item.seed, steps: setup.steps, guidance: setup.guidance, solver: setup.solver, round },
               {
                 started: (id) => set({ compareProgress: { ...get().compareProgress!, requestId: id } }),
                 onEvent: (e) => {

@@ -1,5 +1,6 @@
 // Pairs and their videos: Generate plans pairs (prefs/pairs.ts planPairs), samples both videos of
 // each from the current policy in the worker, and stores pair + videos before showing them.
+import type { SamplerName } from '../../diffusion/sampler-defaults';
 import { samplerSettingsProblem } from '../../engine/validate-request';
 import { planPairs } from '../../prefs/pairs';
 import type { Pair } from '../../prefs/types';
@@ -17,6 +18,8 @@ export interface GenerateSpec {
   pairsPerPrompt: number;
   steps: number;
   guidance: number;
+  /** The ODE solver (default Euler). */
+  solver?: SamplerName;
   firstFrame: FirstFrameChoice;
 }
 
@@ -95,7 +98,7 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
       try {
         plan = planPairs({
           prompts: spec.prompts, pairsPerPrompt: spec.pairsPerPrompt, round: policyRound, seed: hashString(batch),
-          firstFrame: spec.firstFrame.mode === 'rendered', sampler: { steps: spec.steps, guidance: spec.guidance }, idPrefix: batch, now: now.toISOString(),
+          firstFrame: spec.firstFrame.mode === 'rendered', sampler: { steps: spec.steps, guidance: spec.guidance, solver: spec.solver }, idPrefix: batch, now: now.toISOString(),
         });
       } catch (e) {
         get().pushAlert('prompt', e instanceof Error ? e.message : String(e));
@@ -124,7 +127,7 @@ export const createPairsSlice: SliceCreator<PairsSlice> = (deps) => (set, get) =
             if (stopRequested) throw new EngineError('Generation cancelled', 'cancelled');
             const base = (2 * k + v) * perVideo;
             const answer = await deps.engine.request(
-              { type: 'generate', prompt: pair.prompt, seed: pair.seeds[v], steps: spec.steps, guidance: spec.guidance, firstFrame: frame },
+              { type: 'generate', prompt: pair.prompt, seed: pair.seeds[v], steps: spec.steps, guidance: spec.guidance, solver: spec.solver, firstFrame: frame },
               {
                 started: (id) => set({ generation: { ...get().generation!, requestId: id } }),
                 onEvent: (e) => {

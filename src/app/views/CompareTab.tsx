@@ -32,6 +32,7 @@ export function CompareTab() {
   const update = useStudio((s) => s.updateCompareForm);
   const steps = useStudio((s) => s.generateForm.steps);
   const guidance = useStudio((s) => s.generateForm.guidance);
+  const solver = useStudio((s) => s.generateForm.solver);
   const rounds = useStudio((s) => s.rounds);
   const results = useStudio((s) => s.compareResults);
   const running = useStudio((s) => s.compareProgress !== null);
@@ -118,7 +119,7 @@ export function CompareTab() {
             )}
           </select>
         </label>
-        <button type="button" disabled={!ready || running} onClick={() => void evaluate(roundsToEvaluate, { count: form.count, steps, guidance })}>
+        <button type="button" disabled={!ready || running} onClick={() => void evaluate(roundsToEvaluate, { count: form.count, steps, guidance, solver })}>
           Evaluate base and {roundCount === 0 ? 'no rounds' : roundCount === 1 ? 'round 1' : `rounds 1–${roundCount}`}
         </button>
         {running && (
@@ -128,7 +129,7 @@ export function CompareTab() {
         )}
       </div>
       <p className="hint">
-        Same held-out prompts (combinations never trained on) and seeds for every round; {steps} sampler steps, guidance {guidance} (from the Generate tab).
+        Same held-out prompts (combinations never trained on) and seeds for every round; {steps} sampler steps ({solver === 'euler' ? 'Euler' : 'DPM-Solver++(2M)'}), guidance {guidance} (from the Generate tab).
       </p>
       <ProgressBar ref={progress} label="Compare progress" />
 

@@ -8,6 +8,7 @@ import { imageFileToFrame } from '../lib/first-frame';
 import { checkPrompts, describeProblems } from '../lib/prompts';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { useJobProgress, useStudio } from '../store/hooks';
+import type { SamplerName } from '../../diffusion/sampler-defaults';
 import { samplerFormProblem, type FirstFrameChoice } from '../store/pairs-slice';
 import { VideoCanvas } from '../VideoCanvas';
 
@@ -88,7 +89,7 @@ export function GenerateTab() {
       return;
     }
     progress.current?.set(0, 1, 0);
-    await generatePairs({ prompts: check.prompts, pairsPerPrompt: form.pairsPerPrompt, steps: form.steps, guidance: form.guidance, firstFrame });
+    await generatePairs({ prompts: check.prompts, pairsPerPrompt: form.pairsPerPrompt, steps: form.steps, guidance: form.guidance, solver: form.solver, firstFrame });
   };
 
   return (
@@ -127,6 +128,16 @@ export function GenerateTab() {
             Sampler steps
             <input type="number" min={1} max={200} step={1} value={form.steps} onChange={(e) => update({ steps: numberFrom(e.target.value, 1) })} />
           </label>
+          <label className="stacked">
+            Solver
+            <select value={form.solver} onChange={(e) => update({ solver: e.target.value as SamplerName })} aria-describedby="solver-hint">
+              <option value="euler">Euler (first order)</option>
+              <option value="dpm++2m">DPM-Solver++(2M) (second order)</option>
+            </select>
+          </label>
+          <p id="solver-hint" className="hint">
+            DPM-Solver++(2M) at 16 steps takes 1.5× fewer model evaluations than Euler at 24, with 3 % more flicker (docs/round-cost.md).
+          </p>
           <label className="stacked">
             Guidance
             <input type="number" min={1} max={10} step={0.5} value={form.guidance} onChange={(e) => update({ guidance: numberFrom(e.target.value, 1) })} />

@@ -62,7 +62,7 @@ class Page {
     return this.events.filter((e) => (e as { id?: number }).id === id);
   }
 
-  async generate(fields: { prompt?: string; seed?: number; round?: number; firstFrame?: Uint8Array; steps?: number } = {}): Promise<EngineEvent> {
+  async generate(fields: { prompt?: string; seed?: number; round?: number; firstFrame?: Uint8Array; steps?: number; solver?: 'euler' | 'dpm++2m' } = {}): Promise<EngineEvent> {
     const events = await this.send({ type: 'generate', id: this.id(), prompt: PROMPT, seed: 3, steps: 3, ...fields });
     return events[events.length - 1];
   }
@@ -133,6 +133,16 @@ describe('generate', () => {
     expect([video.frames, video.height, video.width, video.data.length]).toEqual([4, 16, 16, VIDEO_BYTES]);
     expect(await page.video()).toEqual(video.data);
     expect(await page.video({ seed: 4 })).not.toEqual(video.data);
+  });
+
+  it('the solver: dpm++2m samples another video than Euler from the same seed, the same one every time; an unknown solver is refused', async () => {
+    const euler = await page.video({ steps: 4 });
+    const dpm = await page.video({ steps: 4, solver: 'dpm++2m' });
+    expect(dpm).not.toEqual(euler);
+    expect(await page.video({ steps: 4, solver: 'dpm++2m' })).toEqual(dpm);
+    expect(await page.video({ steps: 4, solver: 'euler' })).toEqual(euler);
+    const refused = final(await page.send({ type: 'generate', id: page.id(), prompt: PROMPT, seed: 3, steps: 4, solver: 'heun' as never }));
+    expect(refused).toMatchObject({ type: 'error', message: expect.stringMatching(/Solver "heun" is not one of euler, dpm\+\+2m/) });
   });
 
   it('a first frame ([H, W, 3] bytes) is frame 0 of the video, exactly', async () => {

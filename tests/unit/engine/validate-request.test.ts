@@ -85,6 +85,8 @@ describe('checkRequest', () => {
   it('samplerSettingsProblem takes the page’s own step limit', () => {
     expect(samplerSettingsProblem({ steps: 300 }, 200)).toMatch(/from 1 to 200 \(got 300\)/);
     expect(samplerSettingsProblem({ steps: 20, guidance: 3 }, 200)).toBeNull();
+    expect(samplerSettingsProblem({ steps: 16, solver: 'dpm++2m' })).toBeNull();
+    expect(samplerSettingsProblem({ solver: 'DPM' })).toMatch(/Solver "DPM" is not one of euler, dpm\+\+2m/);
   });
 });
 

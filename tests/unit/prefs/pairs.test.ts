@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bradleyTerryExamples, decisionCounts, dpoPreferences, ktoExamples, latestJudgments, pairLabels, preferredVideo } from '../../../src/prefs/judgments';
 import { concatenateSnapshots, decodeSnapshot, encodeModule, float32ToBase64, base64ToFloat32 } from '../../../src/prefs/lora-data';
+import { checkPair, throwingCheck } from '../../../src/prefs/check-records';
 import { firstFrameOf, pairwiseJudgment, planPairs, pointwiseJudgment } from '../../../src/prefs/pairs';
 import type { Decision, Judgment, LoraSnapshot, Pair, VideoIndex } from '../../../src/prefs/types';
 import { render } from '../../../src/world/render';
@@ -125,5 +126,15 @@ describe('LoRA snapshots as data', () => {
     const expected = deltaOf(r1).map((d, k) => d + deltaOf(r2)[k]);
     deltaOf(asSnapshot).forEach((d, k) => expect(d).toBeCloseTo(expected[k], 6));
     expect(() => concatenateSnapshots([])).toThrow(/Run a round first/);
+  });
+});
+
+describe('checkPair and the solver', () => {
+  const [pair] = planPairs({ prompts: ['a red circle moves left'], pairsPerPrompt: 1, round: 0, seed: 1, sampler: { steps: 16, guidance: 2, solver: 'dpm++2m' } });
+  it("keeps a pair's solver, takes a pair without one (made before it was a choice), refuses an unknown one", () => {
+    expect(pair.sampler).toEqual({ steps: 16, guidance: 2, solver: 'dpm++2m' });
+    expect(() => checkPair(pair, 'pair', throwingCheck)).not.toThrow();
+    expect(() => checkPair({ ...pair, sampler: { steps: 24, guidance: 2 } }, 'pair', throwingCheck)).not.toThrow();
+    expect(() => checkPair({ ...pair, sampler: { steps: 24, guidance: 2, solver: 'heun' } }, 'pair', throwingCheck)).toThrow(`pair "${pair.id}" names solver "heun" (expected one of euler, dpm++2m)`);
   });
 });
