@@ -1,7 +1,7 @@
 /**
  * The cost of one preference round in Chromium, driven through the studio as a person drives it:
  *   npm run bench:round -- [--model small] [--backends wasm] [--pairs 4] [--steps 5]
- *                          [--sample-steps 24] [--json FILE] [--no-build]
+ *                          [--sample-steps 24] [--solver euler|dpm++2m] [--json FILE] [--no-build]
  * Per backend, in a fresh browser profile: generate --pairs pairs (one prompt each), judge every
  * pair "left is better" by keyboard, run one DPO round of --steps steps (the studio's defaults
  * otherwise), and read the round's own timing from its record. A round of the default length is
@@ -15,16 +15,23 @@ import { parseArgs } from './lib/args';
 import { launchChromium, withPreview } from './lib/browser';
 
 const args = parseArgs(process.argv.slice(2), {
-  model: 'small', backends: 'wasm', pairs: '4', steps: '5', 'sample-steps': '24', json: '', port: '4181',
+  model: 'small', backends: 'wasm', pairs: '4', steps: '5', 'sample-steps': '24', solver: 'euler', json: '', port: '4181',
 }, ['no-build']);
 
 const PROMPTS = ['a red circle moves left', 'a blue square moves up', 'a green triangle grows', 'a yellow circle bounces', 'a purple square moves right', 'an orange triangle shrinks'];
+
+/** The Generate tab's solver for the pairs (the studio's own choice list). */
+function solverArg(): 'euler' | 'dpm++2m' {
+  if (args.solver !== 'euler' && args.solver !== 'dpm++2m') throw new Error(`--solver ${args.solver}: give euler or dpm++2m`);
+  return args.solver;
+}
 
 interface Row {
   backend: string;
   adapter: string;
   pairs: number;
   sample_steps: number;
+  solver: string;
   seconds_per_video: number;
   round_steps: number;
   round_seconds: number;
@@ -41,7 +48,7 @@ async function measure(page: Page, backend: string): Promise<Row> {
   const adapter = (await page.getByTestId('adapter').textContent()) ?? '';
 
   const t0 = Date.now();
-  await generatePairs(page, prompts, { steps: Number(args['sample-steps']), expectTotal: pairs, timeoutMs: 1_800_000 });
+  await generatePairs(page, prompts, { steps: Number(args['sample-steps']), expectTotal: pairs, timeoutMs: 1_800_000, solver: solverArg() });
   const secondsPerVideo = (Date.now() - t0) / 1000 / (2 * pairs);
 
   await openTab(page, 'Rank');
@@ -54,7 +61,7 @@ async function measure(page: Page, backend: string): Promise<Row> {
   const msPerStep = Number(await item.getAttribute('data-ms-per-step'));
   const fixed = Math.max(0, roundSeconds - (steps * msPerStep) / 1000);
   return {
-    backend, adapter, pairs, sample_steps: Number(args['sample-steps']), seconds_per_video: secondsPerVideo,
+    backend, adapter, pairs, sample_steps: Number(args['sample-steps']), solver: args.solver, seconds_per_video: secondsPerVideo,
     round_steps: steps, round_seconds: roundSeconds, ms_per_step: msPerStep,
     default_round_steps: DEFAULT_ROUND_HYPER.steps, default_round_seconds_estimate: fixed + (DEFAULT_ROUND_HYPER.steps * msPerStep) / 1000,
   };
@@ -78,7 +85,7 @@ async function main() {
     }
     return out;
   });
-  console.log(`\none DPO round in the studio, ${args.model} model (Chromium)\n`);
+  console.log(`\none DPO round in the studio, ${args.model} model (Chromium), pairs sampled with ${args.solver} ${args['sample-steps']} steps\n`);
   console.log('| backend | adapter | pairs | s per video | round steps | round s | ms/step | default round (steps) ≈ s |');
   console.log('|---|---|---:|---:|---:|---:|---:|---|');
   for (const r of rows) {
