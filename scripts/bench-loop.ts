@@ -3,7 +3,7 @@
  *   npm run bench:loop -- --rounds 3 --pairs 128 [--taste lively|big|centred|smooth|quality|PATH]
  *                         [--variants dpo,kto,online] [--model small]
  *                         [--label-noise 0.3 --tie-rate 0.2 --tie-margin 0.1 --both-bad -2] (taste-std units)
- *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24]
+ *                         [--json FILE] [--eval 64] [--held-out-pairs 32] [--sample-steps 24] [--sampler euler|dpm++2m]
  *                         [--steps N --beta B --lr LR --rank R --batch P --sft-weight W --reference previous|base --t-mean M]
  *                         [--targets default,ff.fc1,ff.fc2]  (LoRA targets; `default` is the default list)
  *                         [--cache DIR] [--first-frame] (HuViDPO: every pair and held-out item starts from a rendered first frame)
@@ -23,13 +23,13 @@
  * checkpoint and sampler, so a sweep over round settings pays for them once.
  */
 import fs from 'node:fs';
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS } from '../src/diffusion/sampler';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS, type SamplerName } from '../src/diffusion/sampler';
 import { useWasmBackend } from '../src/engine/tf-node';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, type Params } from '../src/model/params';
 import { presetConfig } from '../src/model/presets';
 import { DEFAULT_ONLINE_CONFIDENCE, roundHyper } from '../src/prefs/rounds';
-import type { RoundHyperParameters, RoundMethod } from '../src/prefs/types';
+import type { RoundHyperParameters, RoundMethod, SamplerSettings } from '../src/prefs/types';
 import { SIMULATED_PERSON } from '../src/world/annotator';
 import type { AggregateMetrics } from '../src/world/metrics';
 import { parseArgs } from './lib/args';
@@ -42,7 +42,7 @@ import { loadTaste } from './lib/taste-module';
 
 const args = parseArgs(process.argv.slice(2), {
   model: 'small', checkpoint: '', rounds: '3', pairs: '128', taste: 'lively', variants: 'dpo,kto,online', json: '', eval: '64',
-  'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), guidance: String(DEFAULT_GUIDANCE), seed: '1',
+  'held-out-pairs': '32', 'sample-steps': String(DEFAULT_SAMPLE_STEPS), sampler: DEFAULT_SAMPLER, guidance: String(DEFAULT_GUIDANCE), seed: '1',
   steps: '', beta: '', lr: '', rank: '', batch: '', targets: '', 'sft-weight': '', reference: '', 't-mean': '',
   'label-noise': String(SIMULATED_PERSON.noise), 'tie-rate': String(SIMULATED_PERSON.tieRate), 'tie-margin': String(SIMULATED_PERSON.tieMargin), 'both-bad': String(SIMULATED_PERSON.bothBadThreshold), confidence: String(DEFAULT_ONLINE_CONFIDENCE), 'critic-steps': '300', cache: '',
 }, ['first-frame']);
@@ -82,13 +82,16 @@ async function main() {
   const { config, params: baseParams, source, digest } = loadBase();
   const rounds = Number(args.rounds);
   const pairs = Number(args.pairs);
-  const sampler = { steps: Number(args['sample-steps']), guidance: Number(args.guidance) };
+  if (!SAMPLERS.includes(args.sampler as SamplerName)) throw new Error(`--sampler ${args.sampler}: one of ${SAMPLERS.join(', ')}`);
+  // The solver is named only when it is not Euler, so the base-sample cache of Euler runs stays valid.
+  const solver = args.sampler === 'euler' ? {} : { solver: args.sampler as SamplerName };
+  const sampler: SamplerSettings = { steps: Number(args['sample-steps']), guidance: Number(args.guidance), ...solver };
   const variants = args.variants.split(',').map((v) => v.trim()) as RoundMethod[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`Unknown variant "${v}". Variants: ${VARIANTS.join(', ')}.`);
   const taste = await loadTaste(args.taste);
   const firstFrame = args['first-frame'] === 'true';
   const cache = new BaseSampleCache(args.cache, digest);
-  console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairs} pairs, taste ${taste.name}, variants ${variants.join(', ')}, sampler ${sampler.steps} steps CFG ${sampler.guidance}`);
+  console.log(`bench:loop — ${source}, ${config.name}: ${rounds} rounds × ${pairs} pairs, taste ${taste.name}, variants ${variants.join(', ')}, sampler ${args.sampler} ${sampler.steps} steps CFG ${sampler.guidance}`);
 
   // 1–2. The held-out set, the base's videos of it, the taste's spread, labelled held-out pairs.
   const t0 = performance.now();

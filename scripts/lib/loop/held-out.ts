@@ -2,6 +2,7 @@
 // model's videos of them, the taste's spread over those videos (the unit of label noise, tie
 // margin and taste shift), the noiseless judge, and labelled held-out pairs for the implicit
 // accuracy. `evaluate` scores a policy on all of it.
+import type { SamplerSettings } from '../../../src/prefs/types';
 import { sampleVideos } from '../../../src/diffusion/sampler';
 import { dpoSlots, type PreferenceSlot } from '../../../src/engine/preference-batch';
 import { evaluatePreferences } from '../../../src/engine/train-round';
@@ -27,7 +28,7 @@ interface EvalItem { spec: PromptSpec; prompt: string; seed: number }
 export interface HeldOutOptions {
   config: ModelConfig;
   baseParams: Params;
-  sampler: { steps: number; guidance: number };
+  sampler: SamplerSettings;
   taste: Taste;
   /** The simulated person's settings in taste-std units (noise, ties, both-bad) and seed. */
   person: Omit<AnnotatorOptions, 'taste' | 'spread'>;
@@ -154,7 +155,7 @@ export class HeldOut {
     for (let i = 0; i < this.items.length; i += 8) {
       const chunk = this.items.slice(i, i + 8);
       const firstFrames = firstFrame ? chunk.map((c) => render(c.spec, c.seed, shape).data.slice(0, frameSize)) : undefined;
-      const data = await sampleVideos(params, config, { prompts: chunk.map((c) => c.prompt), seeds: chunk.map((c) => c.seed), ...sampler, firstFrames });
+      const data = await sampleVideos(params, config, { prompts: chunk.map((c) => c.prompt), seeds: chunk.map((c) => c.seed), steps: sampler.steps, guidance: sampler.guidance, sampler: sampler.solver, firstFrames });
       chunk.forEach((_, k) => out.push({ ...shape, data: data.slice(k * per, (k + 1) * per) }));
     }
     return out;

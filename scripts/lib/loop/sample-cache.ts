@@ -31,7 +31,7 @@ export class BaseSampleCache {
 
   /** samplePairVideos for the base model, through the cache; fills `store` either way. */
   async pairVideos(config: ModelConfig, params: Params, pairs: Pair[], store: Map<string, Float32Array>): Promise<void> {
-    const request = { what: 'pairs', pairs: pairs.map((p) => [p.prompt, p.seeds, p.sampler.steps, p.sampler.guidance, p.firstFrame]) };
+    const request = { what: 'pairs', pairs: pairs.map((p) => [p.prompt, p.seeds, p.sampler.steps, p.sampler.guidance, p.firstFrame, ...(p.sampler.solver ? [p.sampler.solver] : [])]) };
     const videos = await this.videos(request, async () => {
       const own = new Map<string, Float32Array>();
       await samplePairVideos(config, params, pairs, own);

@@ -1,6 +1,7 @@
 // One variant of bench:loop from the base model, `rounds` times: on-policy pairs for training
 // prompts → labels (dpo, kto: the simulated person; online: the critic on the fly, unsure pairs
 // to the person) → a round → merge → the held-out evaluation.
+import type { SamplerSettings } from '../../../src/prefs/types';
 import { Critic, criticConfig } from '../../../src/engine/critic';
 import { runOnlineRound } from '../../../src/engine/online-round';
 import { Policy } from '../../../src/engine/policy';
@@ -25,7 +26,7 @@ export interface VariantOptions {
   rounds: number;
   /** Pairs a round (one per training prompt); also the online critic's warm-up pairs. */
   pairs: number;
-  sampler: { steps: number; guidance: number };
+  sampler: SamplerSettings;
   seed: number;
   firstFrame: boolean;
   /** Online: the critic's confidence bar and training steps. */

@@ -198,6 +198,21 @@ describe('on-policy pairs', () => {
     expect(maxAbsDiff(tf.tensor(a), tf.tensor(b))).toBeGreaterThan(0);
     expect(Array.from(a.subarray(0, frame))).toEqual(Array.from(b.subarray(0, frame)));
   });
+
+  it("samples each pair with its own solver: a batch never mixes solvers, and a dpm++2m pair equals the same pair sampled alone", async () => {
+    const params = tinyParams();
+    const plan = (solver?: 'euler' | 'dpm++2m') => planPairs({ prompts: ['a red circle moves left'], pairsPerPrompt: 1, round: 0, seed: 5, sampler: { steps: 3, guidance: 2, ...(solver ? { solver } : {}) }, idPrefix: solver ?? 'default' });
+    const [euler, dpm] = [plan(), plan('dpm++2m')].map((p) => p[0]);
+    const together = new Map<string, Float32Array>();
+    const progress: number[] = [];
+    await samplePairVideos(config, params, [euler, dpm], together, { pairsPerBatch: 4, onProgress: (d) => progress.push(d) });
+    expect(progress).toEqual([1, 2]); // two sampler calls: the solvers differ
+    const alone = new Map<string, Float32Array>();
+    await samplePairVideos(config, params, [dpm], alone);
+    expect(Array.from(together.get(dpm.videoIds[0])!)).toEqual(Array.from(alone.get(dpm.videoIds[0])!));
+    // Same seeds, another solver: not the same numbers (an ignored solver would give Euler's exactly).
+    expect(Array.from(together.get(dpm.videoIds[0])!)).not.toEqual(Array.from(together.get(euler.videoIds[0])!));
+  });
 });
 
 describe('online mode', () => {
