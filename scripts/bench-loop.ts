@@ -23,7 +23,7 @@
  * checkpoint and sampler, so a sweep over round settings pays for them once.
  */
 import fs from 'node:fs';
-import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS, type SamplerName } from '../src/diffusion/sampler';
+import { DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, isSamplerName, SAMPLERS } from '../src/diffusion/sampler-defaults';
 import { useWasmBackend } from '../src/engine/tf-node';
 import type { ModelConfig } from '../src/model/config';
 import { initParams, type Params } from '../src/model/params';
@@ -82,9 +82,9 @@ async function main() {
   const { config, params: baseParams, source, digest } = loadBase();
   const rounds = Number(args.rounds);
   const pairs = Number(args.pairs);
-  if (!SAMPLERS.includes(args.sampler as SamplerName)) throw new Error(`--sampler ${args.sampler}: one of ${SAMPLERS.join(', ')}`);
+  if (!isSamplerName(args.sampler)) throw new Error(`--sampler ${args.sampler}: one of ${SAMPLERS.join(', ')}`);
   // The solver is named only when it is not Euler, so the base-sample cache of Euler runs stays valid.
-  const solver = args.sampler === 'euler' ? {} : { solver: args.sampler as SamplerName };
+  const solver = args.sampler === 'euler' ? {} : { solver: args.sampler };
   const sampler: SamplerSettings = { steps: Number(args['sample-steps']), guidance: Number(args.guidance), ...solver };
   const variants = args.variants.split(',').map((v) => v.trim()) as RoundMethod[];
   for (const v of variants) if (!VARIANTS.includes(v)) throw new Error(`Unknown variant "${v}". Variants: ${VARIANTS.join(', ')}.`);

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import { expect, type Page } from '@playwright/test';
+import { isSamplerName, SAMPLERS, type SamplerName } from '../src/diffusion/sampler-defaults';
 import { DEFAULT_ROUND_HYPER } from '../src/prefs/rounds';
 import { generatePairs, openStudio, openTab, runRound } from './lib/studio-driver';
 import { parseArgs } from './lib/args';
@@ -21,8 +22,8 @@ const args = parseArgs(process.argv.slice(2), {
 const PROMPTS = ['a red circle moves left', 'a blue square moves up', 'a green triangle grows', 'a yellow circle bounces', 'a purple square moves right', 'an orange triangle shrinks'];
 
 /** The Generate tab's solver for the pairs (the studio's own choice list). */
-function solverArg(): 'euler' | 'dpm++2m' {
-  if (args.solver !== 'euler' && args.solver !== 'dpm++2m') throw new Error(`--solver ${args.solver}: give euler or dpm++2m`);
+function solverArg(): SamplerName {
+  if (!isSamplerName(args.solver)) throw new Error(`--solver ${args.solver}: one of ${SAMPLERS.join(', ')}`);
   return args.solver;
 }
 

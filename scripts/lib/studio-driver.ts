@@ -1,5 +1,6 @@
 // Driving the studio as a person does (roles, labels, keys), shared by the studio e2e specs and
 // the scripts that drive the built page (screenshots, bench:round). Pages need a baseURL.
+import type { SamplerName } from '../../src/diffusion/sampler-defaults';
 import { expect, type Locator, type Page } from '@playwright/test';
 
 /** Open the studio and wait until the engine has loaded the model (or fail with its alert). */
@@ -22,7 +23,7 @@ export async function openTab(page: Page, name: 'Generate' | 'Rank' | 'Train' | 
 }
 
 /** Type prompts, choose few sampler steps (SwiftShader is slow), generate, wait for the pairs. */
-export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number; timeoutMs?: number; solver?: 'euler' | 'dpm++2m' }): Promise<void> {
+export async function generatePairs(page: Page, prompts: string[], opts: { steps: number; pairsPerPrompt?: number; expectTotal: number; timeoutMs?: number; solver?: SamplerName }): Promise<void> {
   await openTab(page, 'Generate');
   if (opts.solver) await page.getByRole('combobox', { name: 'Solver' }).selectOption(opts.solver);
   await page.getByRole('textbox', { name: 'Prompts' }).fill(prompts.join('\n'));

@@ -4,6 +4,7 @@
  * pairs share one sampler call (2 videos each) so the model runs on a real batch.
  */
 import { sampleVideos } from '../diffusion/sampler';
+import { solverOf } from '../diffusion/sampler-defaults';
 import type { ModelConfig } from '../model/config';
 import type { Params } from '../model/params';
 import { firstFrameOf, type VideoStore } from '../prefs/pairs';
@@ -30,7 +31,7 @@ export async function samplePairVideos(config: ModelConfig, params: Params, pair
     if (opts.shouldCancel?.()) break;
     const first = pairs[start];
     let end = start + 1;
-    while (end < pairs.length && end - start < batch && pairs[end].sampler.steps === first.sampler.steps && pairs[end].sampler.guidance === first.sampler.guidance && pairs[end].sampler.solver === first.sampler.solver) end++;
+    while (end < pairs.length && end - start < batch && pairs[end].sampler.steps === first.sampler.steps && pairs[end].sampler.guidance === first.sampler.guidance && solverOf(pairs[end].sampler) === solverOf(first.sampler)) end++;
     const chunk = pairs.slice(start, end);
     const firstFrames = chunk.flatMap((p) => {
       const frame = firstFrameOf(p, shape, opts.images);

@@ -5,7 +5,7 @@
 // Plain data only (no tfjs): the page shares the limits and the sampler check.
 import { checkJudgment, checkPair, checkRound, isNumber, isObject, isString, throwingCheck } from '../prefs/check-records';
 import { validateHyper } from '../prefs/rounds';
-import { SAMPLERS } from '../diffusion/sampler-defaults';
+import { isSamplerName, SAMPLERS } from '../diffusion/sampler-defaults';
 import { BACKEND_NAMES, type EngineErrorEvent, type EngineRequest, type ErrorKind } from './protocol';
 
 /** Sampler steps a request may ask for (the page's forms allow fewer). */
@@ -33,7 +33,7 @@ export function describeValue(v: unknown): string {
 /** `null`, or why these sampler settings are refused (`undefined`: the engine's default). */
 export function samplerSettingsProblem(s: { steps?: unknown; guidance?: unknown; solver?: unknown }, maxSteps = MAX_SAMPLE_STEPS): string | null {
   const { steps, guidance, solver } = s;
-  if (solver !== undefined && !SAMPLERS.includes(solver as never)) {
+  if (solver !== undefined && !isSamplerName(solver)) {
     return `Solver ${describeValue(solver)} is not one of ${SAMPLERS.join(', ')}`;
   }
   if (steps !== undefined && !(Number.isInteger(steps) && (steps as number) >= 1 && (steps as number) <= maxSteps)) {

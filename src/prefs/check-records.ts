@@ -2,7 +2,7 @@
 // a backup being restored (export/backup.ts), IndexedDB at load (app/store/persist.ts) and the
 // engine's requests (engine/validate-request.ts). Each check asserts through `check`, which
 // throws the caller's own error with the detail; `where` names the record in that detail.
-import { SAMPLERS } from '../diffusion/sampler-defaults';
+import { isSamplerName, SAMPLERS } from '../diffusion/sampler-defaults';
 import type { ModuleShapes } from '../io/lora';
 import { decodeSnapshot } from './lora-data';
 import { loraValuesProblem } from '../io/lora-values';
@@ -29,7 +29,7 @@ export function checkPair(p: unknown, where: string, check: Check): asserts p is
   check(isNumber(p.round), `pair "${p.id}" has no round`);
   check(p.firstFrame === null || (isObject(p.firstFrame) && (p.firstFrame.kind === 'rendered' || (p.firstFrame.kind === 'image' && isString(p.firstFrame.id)))), `pair "${p.id}" has an unreadable firstFrame`);
   const solver = isObject(p.sampler) ? p.sampler.solver : undefined;
-  check(solver === undefined || SAMPLERS.includes(solver as never), `pair "${p.id}" names solver ${JSON.stringify(solver)} (expected one of ${SAMPLERS.join(', ')})`);
+  check(solver === undefined || isSamplerName(solver), `pair "${p.id}" names solver ${JSON.stringify(solver)} (expected one of ${SAMPLERS.join(', ')})`);
 }
 
 /** `pairIds`: the pairs a judgment may refer to (null: not checked), found `pairsWhere` ("in the backup"). */

@@ -7,7 +7,7 @@ import { formatPrompt, type PromptSpec } from '../../world/prompt';
 import { videoFromUint8 } from '../../world/video';
 import { meanInterval } from '../../prefs/win-rate';
 import { EngineError } from '../engine-requests';
-import { DEFAULT_SAMPLER, type SamplerName } from '../../diffusion/sampler-defaults';
+import { solverOf, type SamplerName } from '../../diffusion/sampler-defaults';
 import { advanceJob, samplerFormProblem, startJob, type JobProgress } from './pairs-slice';
 import type { SliceCreator } from './types';
 
@@ -45,7 +45,7 @@ export interface CompareSetup {
 }
 
 export function sameSetup(a: CompareSetup, b: CompareSetup): boolean {
-  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance && (a.solver ?? DEFAULT_SAMPLER) === (b.solver ?? DEFAULT_SAMPLER);
+  return a.count === b.count && a.steps === b.steps && a.guidance === b.guidance && solverOf(a) === solverOf(b);
 }
 
 export interface CompareSlice {

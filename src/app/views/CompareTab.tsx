@@ -1,6 +1,7 @@
 // Compare: base vs round k on held-out prompts with the same seeds (world/held-out.ts), the world
 // metrics of every round as a chart, and a blind A/B test — sides hidden and randomised — that
 // measures a person's win rate of round k against the base with a 95 % interval.
+import { SAMPLER_LABELS } from '../../diffusion/sampler-defaults';
 import { useEffect, useMemo, useRef } from 'react';
 import { completedRounds } from '../../prefs/rounds';
 import type { MetricKey } from '../../world/metrics';
@@ -129,7 +130,7 @@ export function CompareTab() {
         )}
       </div>
       <p className="hint">
-        Same held-out prompts (combinations never trained on) and seeds for every round; {steps} sampler steps ({solver === 'euler' ? 'Euler' : 'DPM-Solver++(2M)'}), guidance {guidance} (from the Generate tab).
+        Same held-out prompts (combinations never trained on) and seeds for every round; {steps} sampler steps ({SAMPLER_LABELS[solver]}), guidance {guidance} (from the Generate tab).
       </p>
       <ProgressBar ref={progress} label="Compare progress" />
 

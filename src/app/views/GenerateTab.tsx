@@ -8,7 +8,7 @@ import { imageFileToFrame } from '../lib/first-frame';
 import { checkPrompts, describeProblems } from '../lib/prompts';
 import { ProgressBar, type ProgressHandle } from '../ProgressBar';
 import { useJobProgress, useStudio } from '../store/hooks';
-import type { SamplerName } from '../../diffusion/sampler-defaults';
+import { SAMPLER_LABELS, SAMPLERS, type SamplerName } from '../../diffusion/sampler-defaults';
 import { samplerFormProblem, type FirstFrameChoice } from '../store/pairs-slice';
 import { VideoCanvas } from '../VideoCanvas';
 
@@ -131,8 +131,11 @@ export function GenerateTab() {
           <label className="stacked">
             Solver
             <select value={form.solver} onChange={(e) => update({ solver: e.target.value as SamplerName })} aria-describedby="solver-hint">
-              <option value="euler">Euler (first order)</option>
-              <option value="dpm++2m">DPM-Solver++(2M) (second order)</option>
+              {SAMPLERS.map((s) => (
+                <option key={s} value={s}>
+                  {SAMPLER_LABELS[s]}
+                </option>
+              ))}
             </select>
           </label>
           <p id="solver-hint" className="hint">
