@@ -6,7 +6,7 @@
  * many samples, which is what two independent evals could tell apart).
  */
 import { METRIC_KEYS, type MetricKey, type VideoMetrics } from '../../src/world/metrics';
-import { metricDeltas, type MetricDelta } from '../../src/prefs/paired-stats';
+import { meanAndSe, metricDeltas, type MetricDelta } from '../../src/prefs/paired-stats';
 
 export interface EvalReport {
   sampler?: string;
@@ -49,10 +49,9 @@ export function compareEvals(reports: { name: string; report: EvalReport }[]): C
     const means = {} as Record<MetricKey, number>;
     const meanSe = {} as Record<MetricKey, number>;
     for (const m of METRIC_KEYS) {
-      const xs = rows.map((r) => r[m]);
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const { mean, se } = meanAndSe(rows.map((r) => r[m]));
       means[m] = mean;
-      meanSe[m] = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, xs.length - 1) / xs.length);
+      meanSe[m] = se;
     }
     return { name, means, meanSe, deltas: i === 0 ? null : metricDeltas(rows, baseRows), secondsPerVideo: report.secondsPerVideo ?? null };
   });

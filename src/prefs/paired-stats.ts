@@ -25,15 +25,19 @@ export interface MetricDelta extends PairedDelta {
   worse_beyond_noise: boolean;
 }
 
-/** Mean of `round[i] − base[i]` and its standard error (n − 1 in the variance). */
+/** Mean of `xs` and its standard error (n − 1 in the variance). */
+export function meanAndSe(xs: readonly number[]): PairedDelta {
+  const n = xs.length;
+  if (n === 0) return { mean: NaN, se: NaN };
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const se = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, n - 1) / n);
+  return { mean, se };
+}
+
+/** Mean of `round[i] − base[i]` and its standard error. */
 export function pairedDelta(round: readonly number[], base: readonly number[]): PairedDelta {
   if (round.length !== base.length) throw new Error(`pairedDelta: ${round.length} round items against ${base.length} base items`);
-  const d = round.map((x, i) => x - base[i]);
-  const n = d.length;
-  if (n === 0) return { mean: NaN, se: NaN };
-  const mean = d.reduce((a, b) => a + b, 0) / n;
-  const se = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / Math.max(1, n - 1) / n);
-  return { mean, se };
+  return meanAndSe(round.map((x, i) => x - base[i]));
 }
 
 /** Per world metric, round − base on the same items; guarded metrics flag a change for the worse beyond noise. */
